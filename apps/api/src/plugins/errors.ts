@@ -1,0 +1,109 @@
+import type { FastifyError, FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
+import { Type } from '@sinclair/typebox';
+import { DatasetParseError, UnknownSeriesError } from '@mlq/datasets';
+import { DatasetNotFoundError, isRedisConnectionError, ModelNotFoundError } from '@mlq/jobs';
+
+/** Body of every 4xx/5xx answer. */
+export const ErrorSchema = Type.Object(
+  {
+    statusCode: Type.Integer(),
+    error: Type.String({ description: 'HTTP reason phrase' }),
+    message: Type.String({ description: 'What is wrong, naming the field or value' }),
+    field: Type.Optional(Type.String({ description: 'The offending field, e.g. `body/params/window`' })),
+    details: Type.Optional(Type.Unknown()),
+  },
+  { $id: 'Error' },
+);
+
+/** A 4xx with a message meant for the client. */
+export class HttpError extends Error {
+  constructor(
+    readonly statusCode: number,
+    message: string,
+    readonly field?: string,
+    readonly details?: unknown,
+  ) {
+    super(message);
+    this.name = 'HttpError';
+  }
+}
+
+const reasons: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  404: 'Not Found',
+  409: 'Conflict',
+  413: 'Payload Too Large',
+  415: 'Unsupported Media Type',
+  422: 'Unprocessable Entity',
+  429: 'Too Many Requests',
+  500: 'Internal Server Error',
+  503: 'Service Unavailable',
+};
+
+interface ErrorBody {
+  statusCode: number;
+  error: string;
+  message: string;
+  field?: string;
+  details?: unknown;
+}
+
+/** Maps every error to a status and a message; 5xx internals are logged, never sent. */
+export function describeError(error: unknown): ErrorBody {
+  const body = (statusCode: number, message: string, extra: Partial<ErrorBody> = {}): ErrorBody => ({
+    statusCode,
+    error: reasons[statusCode] ?? 'Error',
+    message,
+    ...extra,
+  });
+  if (error instanceof HttpError) {
+    return body(error.statusCode, error.message, {
+      ...(error.field ? { field: error.field } : {}),
+      ...(error.details !== undefined ? { details: error.details } : {}),
+    });
+  }
+  if (error instanceof DatasetParseError) {
+    return body(400, error.message, {
+      details: { file: error.file, line: error.line ?? null, column: error.column ?? null, problem: error.problem },
+    });
+  }
+  if (error instanceof ModelNotFoundError || error instanceof DatasetNotFoundError || error instanceof UnknownSeriesError) {
+    return body(404, error.message);
+  }
+  if (isRedisConnectionError(error)) return body(503, 'Redis is unreachable; try again shortly');
+  const fastifyError = error as FastifyError;
+  if (fastifyError.validation) {
+    const first = fastifyError.validation[0];
+    const field = `${fastifyError.validationContext ?? 'body'}${first?.instancePath ?? ''}`;
+    return body(400, fastifyError.message, { field });
+  }
+  const status = fastifyError.statusCode;
+  if (status && status >= 400 && status < 500) {
+    if (fastifyError.code === 'FST_ERR_CTP_BODY_TOO_LARGE' || status === 413) {
+      return body(413, `${fastifyError.message}`);
+    }
+    if (fastifyError.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
+      return body(415, fastifyError.message);
+    }
+    if (fastifyError instanceof SyntaxError || fastifyError.code === 'FST_ERR_CTP_INVALID_JSON_BODY') {
+      return body(400, `body is not valid JSON: ${fastifyError.message}`);
+    }
+    return body(status, fastifyError.message);
+  }
+  return body(500, 'Internal Server Error');
+}
+
+export const errorHandler = fp(async (app: FastifyInstance) => {
+  app.addSchema(ErrorSchema);
+  app.setErrorHandler(async (error, request, reply) => {
+    const answer = describeError(error);
+    if (answer.statusCode >= 500) request.log.error({ err: error }, 'request failed');
+    else request.log.info({ err: { message: answer.message }, statusCode: answer.statusCode }, 'request rejected');
+    return reply.status(answer.statusCode).send(answer);
+  });
+  app.setNotFoundHandler(async (request, reply) =>
+    reply.status(404).send({ statusCode: 404, error: 'Not Found', message: `no route ${request.method} ${request.url}` }),
+  );
+});

@@ -1,0 +1,27 @@
+import type { FastifyInstance } from 'fastify';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+
+/** OpenAPI 3 document built from the routes' TypeBox schemas; UI at /docs, JSON at /docs/json. */
+export async function registerOpenApi(app: FastifyInstance): Promise<void> {
+  await app.register(swagger, {
+    openapi: {
+      info: {
+        title: 'mlq',
+        description: 'Distributed train/predict job queue for TensorFlow.js models',
+        version: '0.1.0',
+      },
+      tags: [
+        { name: 'datasets', description: 'Upload and inspect price data' },
+        { name: 'jobs', description: 'Train and predict jobs, their state, progress and results' },
+        { name: 'batches', description: 'One forecast per series, run in parallel' },
+        { name: 'models', description: 'The model registry' },
+        { name: 'health', description: 'Probes' },
+      ],
+    },
+    // Bull Board's own routes are not part of this API.
+    hiddenTag: 'X-HIDDEN',
+    transform: ({ schema, url }) => (url.startsWith('/admin/') ? { schema: { ...schema, hide: true }, url } : { schema, url }),
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+}

@@ -1,0 +1,214 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import type { Job, JobState, JobType } from 'bullmq';
+import {
+  cancelChannel,
+  cancelKey,
+  CANCEL_KEY_TTL_SECONDS,
+  createJobId,
+  jobCatalog,
+  PredictPayloadSchema,
+  QueueName,
+  queueNames,
+  requiredSeriesLength,
+  TrainPayloadSchema,
+  withRedisTimeout,
+} from '@mlq/jobs';
+import { HttpError } from '../plugins/errors.ts';
+import { findJob, JobStateSchema, toJobView, type JobView } from '../job-view.ts';
+
+const AcceptedSchema = Type.Object({
+  jobId: Type.String(),
+  queue: Type.String(),
+  state: Type.String(),
+  location: Type.String({ description: 'Poll this for state, progress and result' }),
+});
+
+const listableStates = ['waiting', 'prioritized', 'delayed', 'active', 'completed', 'failed', 'waiting-children'] as const;
+
+export const jobRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  const { queues, models, redis, config } = app.services;
+  const timeout = config.REDIS_TIMEOUT_MS;
+  const accepted = (jobId: string, queue: QueueName) => ({ jobId, queue, state: 'waiting', location: `/v1/jobs/${jobId}` });
+
+  app.post(
+    '/v1/train',
+    {
+      schema: {
+        tags: ['jobs'],
+        summary: 'Enqueue a training job',
+        description: 'Trains a price model on one series of a dataset, stores it and registers it as the next version of its name.',
+        body: TrainPayloadSchema,
+        response: { 202: AcceptedSchema, 400: Type.Ref('Error'), 404: Type.Ref('Error'), 503: Type.Ref('Error') },
+      },
+    },
+    async (request, reply) => {
+      const payload = request.body;
+      const { collection } = await app.catalog.series(payload.dataset);
+      const points = collection.closes(payload.series).length;
+      const architecture = payload.architecture ?? 'lstm';
+      const needed = requiredSeriesLength(architecture, payload.params, payload.holdout ?? payload.horizon);
+      if (points < needed) {
+        throw new HttpError(
+          400,
+          `series "${payload.series}" has ${points} points; ${architecture} with these params needs at least ${needed}`,
+          'body/series',
+        );
+      }
+      const jobId = createJobId('train');
+      await withRedisTimeout(queues.train.add('train', payload, { ...jobCatalog.train.options, jobId }), timeout);
+      return reply.status(202).send(accepted(jobId, QueueName.train));
+    },
+  );
+
+  app.post(
+    '/v1/predict',
+    {
+      schema: {
+        tags: ['jobs'],
+        summary: 'Enqueue a forecast from a trained model; with `wait`, answer with the result',
+        body: PredictPayloadSchema,
+        querystring: Type.Object({
+          wait: Type.Integer({
+            minimum: 0,
+            maximum: config.MAX_WAIT_SECONDS,
+            default: 0,
+            description: 'Seconds to wait for the result; 0 answers 202 at once',
+          }),
+        }),
+        response: {
+          200: Type.Ref('Job'),
+          202: AcceptedSchema,
+          400: Type.Ref('Error'),
+          404: Type.Ref('Error'),
+          503: Type.Ref('Error'),
+        },
+      },
+    },
+    async (request, reply) => {
+      const payload = request.body;
+      const model = await withRedisTimeout(models.resolve(payload.model), timeout);
+      const window = Number(model.params.window ?? 0);
+      if (payload.history && model.architecture === 'lstm' && payload.history.length < window) {
+        throw new HttpError(400, `history has ${payload.history.length} values; model ${model.id} needs at least its window, ${window}`, 'body/history');
+      }
+      if (payload.history && model.architecture === 'linear') {
+        throw new HttpError(400, 'a linear model forecasts along its fitted line; it takes no history', 'body/history');
+      }
+      const jobId = createJobId('predict');
+      const job = await withRedisTimeout(
+        queues.predict.add('predict', { ...payload, model: model.id }, { ...jobCatalog.predict.options, jobId }),
+        timeout,
+      );
+      const wait = request.query.wait;
+      if (wait > 0) {
+        const events = app.services.predictEvents();
+        await withRedisTimeout(events.waitUntilReady(), timeout);
+        const finished = await job.waitUntilFinished(events, wait * 1000).then(
+          () => true,
+          (error: Error) => !/timed out/i.test(error.message),
+        );
+        if (finished) {
+          const { job: done, queue } = await findJob(queues, jobId);
+          return reply.status(200).send(toJobView(done, queue, await done.getState()));
+        }
+      }
+      return reply.status(202).send(accepted(jobId, QueueName.predict));
+    },
+  );
+
+  app.get(
+    '/v1/jobs/:id',
+    {
+      schema: {
+        tags: ['jobs'],
+        summary: 'State, progress, attempts, timestamps, result or error of a job',
+        params: Type.Object({ id: Type.String({ minLength: 1 }) }),
+        response: { 200: Type.Ref('Job'), 404: Type.Ref('Error'), 503: Type.Ref('Error') },
+      },
+    },
+    async (request) => {
+      const { job, queue } = await withRedisTimeout(findJob(queues, request.params.id), timeout);
+      return toJobView(job, queue, await withRedisTimeout(job.getState(), timeout));
+    },
+  );
+
+  app.get(
+    '/v1/jobs',
+    {
+      schema: {
+        tags: ['jobs'],
+        summary: 'Jobs, newest first, filtered by queue and state',
+        querystring: Type.Object({
+          queue: Type.Optional(Type.Union(queueNames.map((q) => Type.Literal(q)))),
+          state: Type.Optional(Type.Union([...listableStates, 'cancelled'].map((s) => Type.Literal(s)))),
+          limit: Type.Integer({ minimum: 1, maximum: 100, default: 20 }),
+          offset: Type.Integer({ minimum: 0, maximum: 100_000, default: 0 }),
+        }),
+        response: {
+          200: Type.Object({ jobs: Type.Array(Type.Ref('Job')), limit: Type.Integer(), offset: Type.Integer() }),
+          400: Type.Ref('Error'),
+          503: Type.Ref('Error'),
+        },
+      },
+    },
+    async (request) => {
+      const { queue, state, limit, offset } = request.query;
+      const types: JobType[] = state === 'cancelled' ? ['failed'] : state ? [state as JobType] : [...listableStates];
+      const scanned = queue ? [queue] : queueNames;
+      const found: Array<{ job: Job; queue: QueueName }> = [];
+      for (const name of scanned) {
+        // Cancelled jobs are failed ones with a known reason: scan all failed to filter them.
+        const end = state === 'cancelled' ? -1 : offset + limit - 1;
+        const jobs = await withRedisTimeout(queues[name].getJobs(types, 0, end, false), timeout);
+        for (const job of jobs) if (job) found.push({ job, queue: name });
+      }
+      found.sort((a, b) => b.job.timestamp - a.job.timestamp);
+      const views: JobView[] = [];
+      for (const { job, queue: name } of found) {
+        const known = state && state !== 'cancelled' ? (state as JobState) : await withRedisTimeout(job.getState(), timeout);
+        const view = toJobView(job, name, known);
+        if (state && view.state !== state) continue;
+        views.push(view);
+      }
+      return { jobs: views.slice(offset, offset + limit), limit, offset };
+    },
+  );
+
+  app.delete(
+    '/v1/jobs/:id',
+    {
+      schema: {
+        tags: ['jobs'],
+        summary: 'Cancel a job',
+        description:
+          'A job not yet started is removed (200, state `removed`). An active one is asked to stop: training stops at the next batch ' +
+          'and the job ends as `cancelled` (202, state `cancelling`). A finished job cannot be cancelled (409).',
+        params: Type.Object({ id: Type.String({ minLength: 1 }) }),
+        response: {
+          200: Type.Object({ id: Type.String(), state: Type.Literal('removed') }),
+          202: Type.Object({ id: Type.String(), state: Type.Literal('cancelling') }),
+          404: Type.Ref('Error'),
+          409: Type.Ref('Error'),
+          503: Type.Ref('Error'),
+        },
+      },
+    },
+    async (request, reply) => {
+      const { job, queue } = await withRedisTimeout(findJob(queues, request.params.id), timeout);
+      const id = job.id!;
+      // Marked first, so a worker that takes the job in the meantime sees the mark and stops.
+      await withRedisTimeout(redis.set(cancelKey(config.QUEUE_PREFIX, id), '1', 'EX', CANCEL_KEY_TTL_SECONDS), timeout);
+      const state = await withRedisTimeout(job.getState(), timeout);
+      if (state === 'completed' || state === 'failed') {
+        throw new HttpError(409, `job ${id} already ${toJobView(job, queue, state).state}`);
+      }
+      if (state !== 'active') {
+        const removed = await withRedisTimeout(job.remove().then(() => true, () => false), timeout);
+        if (removed) return reply.status(200).send({ id, state: 'removed' as const });
+      }
+      await withRedisTimeout(redis.publish(cancelChannel(config.QUEUE_PREFIX), id), timeout);
+      return reply.status(202).send({ id, state: 'cancelling' as const });
+    },
+  );
+};

@@ -1,0 +1,70 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { FastifyInstance } from 'fastify';
+import { ApiConfigSchema, parseConfig } from '@mlq/jobs';
+import { startTestRedis, type TestRedis } from '../../../test/harness/redis.ts';
+import { buildServer } from './server.ts';
+
+let redis: TestRedis;
+let app: FastifyInstance;
+
+beforeAll(async () => {
+  redis = await startTestRedis();
+  app = await buildServer({ config: parseConfig(ApiConfigSchema, { REDIS_URL: redis.url, QUEUE_PREFIX: redis.prefix, MODEL_STORE_DIR: '/tmp/mlq-api-test' }) });
+  await app.ready();
+});
+afterAll(async () => {
+  await app?.close();
+  await redis?.close();
+});
+
+describe('the API surface', () => {
+  it('probes answer', async () => {
+    expect((await app.inject({ method: 'GET', url: '/healthz' })).json()).toEqual({ status: 'ok' });
+    expect((await app.inject({ method: 'GET', url: '/readyz' })).json()).toEqual({ status: 'ready', redis: 'ok' });
+  });
+
+  it('publishes an OpenAPI document of every route, without the dashboard', async () => {
+    const doc = (await app.inject({ method: 'GET', url: '/docs/json' })).json();
+    expect(doc.openapi).toMatch(/^3\./);
+    expect(Object.keys(doc.paths).sort()).toEqual(
+      [
+        '/healthz',
+        '/readyz',
+        '/v1/batches',
+        '/v1/batches/{id}',
+        '/v1/datasets',
+        '/v1/datasets/{id}',
+        '/v1/jobs',
+        '/v1/jobs/{id}',
+        '/v1/models',
+        '/v1/models/{id}',
+        '/v1/predict',
+        '/v1/train',
+      ].sort(),
+    );
+    expect(doc.paths['/v1/train'].post.requestBody.content['application/json'].schema.properties.params.properties.window.maximum).toBe(365);
+    expect((await app.inject({ method: 'GET', url: '/docs' })).statusCode).toBeLessThan(400);
+  });
+
+  it('mounts Bull Board over every queue', async () => {
+    const page = await app.inject({ method: 'GET', url: '/admin/queues' });
+    expect(page.statusCode).toBe(200);
+    expect(page.headers['content-type']).toMatch(/html/);
+    const queues = (await app.inject({ method: 'GET', url: '/admin/queues/api/queues' })).json();
+    expect(queues.queues.map((q: { name: string }) => q.name).sort()).toEqual(['batch', 'predict', 'train']);
+  });
+
+  it('lists the built-in datasets under stable ids', async () => {
+    const { datasets } = (await app.inject({ method: 'GET', url: '/v1/datasets' })).json();
+    const crypto = datasets.find((d: { id: string }) => d.id === 'crypto-top100');
+    expect(crypto.summary.seriesCount).toBeGreaterThanOrEqual(80);
+    const stocks = datasets.find((d: { id: string }) => d.id === 'vega-stocks');
+    expect(stocks.summary.series.map((s: { name: string }) => s.name)).toEqual(['AAPL', 'AMZN', 'GOOG', 'IBM', 'MSFT']);
+  });
+
+  it('unknown routes are 404 with a message', async () => {
+    const response = await app.inject({ method: 'GET', url: '/v2/nothing' });
+    expect(response.statusCode).toBe(404);
+    expect(response.json().message).toBe('no route GET /v2/nothing');
+  });
+});

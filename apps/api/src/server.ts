@@ -1,0 +1,57 @@
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { DatasetCatalog, type ApiConfig } from '@mlq/jobs';
+import { createApiServices, type ApiServices } from './services.ts';
+
+import { errorHandler } from './plugins/errors.ts';
+import { registerOpenApi } from './plugins/openapi.ts';
+import { registerBoard } from './plugins/board.ts';
+import { healthRoutes } from './routes/health.ts';
+import { datasetRoutes } from './routes/datasets.ts';
+import { jobRoutes } from './routes/jobs.ts';
+import { batchRoutes } from './routes/batches.ts';
+import { modelRoutes, ModelSchema } from './routes/models.ts';
+import { JobViewSchema } from './job-view.ts';
+import { DatasetSchema } from './routes/datasets.ts';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    services: ApiServices;
+    catalog: DatasetCatalog;
+  }
+}
+
+export interface BuildServerOptions {
+  config: ApiConfig;
+  logger?: FastifyServerOptions['logger'];
+  /** Injected by tests that share services; built from config otherwise. */
+  services?: ApiServices;
+}
+
+/** The API as a testable app (`inject`); main.ts owns the process. */
+export async function buildServer(options: BuildServerOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: options.logger ?? false,
+    // JSON bodies are small; dataset uploads raise their own limit.
+    bodyLimit: 1024 * 1024,
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  const services = options.services ?? createApiServices(options.config);
+  app.decorate('services', services);
+  app.decorate('catalog', new DatasetCatalog(services.datasets, services.store, { redisTimeoutMs: options.config.REDIS_TIMEOUT_MS }));
+  if (!options.services) app.addHook('onClose', async () => services.close());
+
+  await app.register(errorHandler);
+  app.addSchema(JobViewSchema);
+  app.addSchema(ModelSchema);
+  app.addSchema(DatasetSchema);
+  await registerOpenApi(app);
+  await app.register(healthRoutes);
+  await app.register(datasetRoutes);
+  await app.register(jobRoutes);
+  await app.register(batchRoutes);
+  await app.register(modelRoutes);
+  await registerBoard(app);
+  return app;
+}

@@ -1,0 +1,67 @@
+import { FlowProducer, Queue, QueueEvents } from 'bullmq';
+import type { Redis } from 'ioredis';
+import {
+  createRedisConnection,
+  DatasetRegistry,
+  FileSystemArtifactStore,
+  ModelRegistry,
+  QueueName,
+  queueNames,
+  type ApiConfig,
+  type ArtifactStore,
+} from '@mlq/jobs';
+
+/** Everything the routes talk to: Redis-backed queues and registries, and the artifact store. */
+export interface ApiServices {
+  config: ApiConfig;
+  redis: Redis;
+  queues: Record<QueueName, Queue>;
+  flows: FlowProducer;
+  /** Created on first use: only `?wait=` needs it, and it holds a blocking connection. */
+  predictEvents(): QueueEvents;
+  models: ModelRegistry;
+  datasets: DatasetRegistry;
+  store: ArtifactStore;
+  close(): Promise<void>;
+}
+
+export function createApiServices(config: ApiConfig): ApiServices {
+  const redis = createRedisConnection(config.REDIS_URL, 'producer');
+  // Errors surface per request as 503; the connection keeps retrying in the background.
+  redis.on('error', () => {});
+  const prefix = config.QUEUE_PREFIX;
+  const queues = Object.fromEntries(
+    queueNames.map((name) => [name, new Queue(name, { connection: redis, prefix })]),
+  ) as Record<QueueName, Queue>;
+  for (const queue of Object.values(queues)) queue.on('error', () => {});
+  const flows = new FlowProducer({ connection: redis, prefix });
+  flows.on('error', () => {});
+  let events: QueueEvents | undefined;
+  let eventsConnection: Redis | undefined;
+
+  return {
+    config,
+    redis,
+    queues,
+    flows,
+    predictEvents() {
+      if (!events) {
+        eventsConnection = createRedisConnection(config.REDIS_URL, 'worker');
+        eventsConnection.on('error', () => {});
+        events = new QueueEvents(QueueName.predict, { connection: eventsConnection, prefix });
+        events.on('error', () => {});
+      }
+      return events;
+    },
+    models: new ModelRegistry(redis, prefix),
+    datasets: new DatasetRegistry(redis, prefix),
+    store: new FileSystemArtifactStore(config.MODEL_STORE_DIR),
+    async close() {
+      await events?.close();
+      eventsConnection?.disconnect();
+      await flows.close();
+      await Promise.all(Object.values(queues).map((q) => q.close()));
+      redis.disconnect();
+    },
+  };
+}

@@ -1,0 +1,73 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Queue, QueueEvents } from 'bullmq';
+import { Redis } from 'ioredis';
+import { pino } from 'pino';
+import * as tf from '@tensorflow/tfjs-core';
+import { createJobId, jobCatalog, parseConfig, WorkerConfigSchema, type PredictResult, type TrainResult } from '@mlq/jobs';
+import { startTestRedis, type TestRedis } from '../../../test/harness/redis.ts';
+import { startWorkerApp, type WorkerApp } from './worker-app.ts';
+
+let redis: TestRedis;
+let storeDir: string;
+let app: WorkerApp;
+let connection: Redis;
+let queues: { train: Queue; predict: Queue };
+let events: { train: QueueEvents; predict: QueueEvents };
+
+beforeAll(async () => {
+  redis = await startTestRedis();
+  storeDir = await mkdtemp(path.join(tmpdir(), 'mlq-worker-test-'));
+  const config = parseConfig(WorkerConfigSchema, { REDIS_URL: redis.url, QUEUE_PREFIX: redis.prefix, MODEL_STORE_DIR: storeDir, WORKER_QUEUES: 'train,predict' });
+  app = await startWorkerApp(config, pino({ level: 'silent' }));
+  connection = new Redis(redis.url, { maxRetriesPerRequest: null });
+  const prefix = redis.prefix;
+  queues = { train: new Queue('train', { connection, prefix }), predict: new Queue('predict', { connection, prefix }) };
+  events = { train: new QueueEvents('train', { connection: connection.duplicate(), prefix }), predict: new QueueEvents('predict', { connection: connection.duplicate(), prefix }) };
+  await Promise.all([events.train.waitUntilReady(), events.predict.waitUntilReady()]);
+});
+
+afterAll(async () => {
+  await app?.close(0);
+  await Promise.all([events?.train.close(), events?.predict.close(), queues?.train.close(), queues?.predict.close()]);
+  connection?.disconnect();
+  await redis?.close();
+  await rm(storeDir, { recursive: true, force: true });
+});
+
+describe('worker in process', () => {
+  it('leaks no tensors across a training and 100 predictions, and serves them from the cache', async () => {
+    const baseline = tf.memory().numTensors;
+    const train = await queues.train.add(
+      'train',
+      { kind: 'price', architecture: 'lstm', dataset: 'vega-stocks', series: 'AAPL', params: { window: 6, units1: 4, units2: 4, epochs: 2, batchSize: 16 }, horizon: 3 },
+      { ...jobCatalog.train.options, jobId: createJobId('train') },
+    );
+    const trained = (await train.waitUntilFinished(events.train, 60_000)) as TrainResult;
+    const withModel = tf.memory().numTensors;
+    expect(withModel).toBeGreaterThan(baseline); // the trained model stays hot
+
+    const results: PredictResult[] = [];
+    for (let i = 0; i < 100; i++) {
+      const job = await queues.predict.add('predict', { model: trained.modelId, horizon: 3 }, { jobId: createJobId('predict') });
+      results.push((await job.waitUntilFinished(events.predict, 30_000)) as PredictResult);
+    }
+    expect(results.every((r) => r.cached && r.forecast.length === 3)).toBe(true);
+    expect(new Set(results.map((r) => JSON.stringify(r.forecast))).size).toBe(1);
+    expect(tf.memory().numTensors).toBe(withModel);
+    expect(app.context.cache.stats()).toMatchObject({ hits: 100, entries: 1 });
+
+    app.context.cache.clear();
+    expect(tf.memory().numTensors).toBe(baseline);
+  });
+
+  it('loads a model trained elsewhere from the store on a miss', async () => {
+    const { models } = await app.context.models.list({ offset: 0, limit: 1 });
+    const job = await queues.predict.add('predict', { model: models[0]!.name, horizon: 2 }, { jobId: createJobId('predict') });
+    const result = (await job.waitUntilFinished(events.predict, 30_000)) as PredictResult;
+    expect(result.cached).toBe(false);
+    expect(result.forecast).toHaveLength(2);
+  });
+});

@@ -1,0 +1,107 @@
+import { Worker, type Job, type Processor } from 'bullmq';
+import type { Logger } from 'pino';
+import { initBackend, type BackendName, type PriceModel } from '@mlq/models';
+import {
+  cancelChannel,
+  createRedisConnection,
+  DatasetCatalog,
+  DatasetRegistry,
+  FileSystemArtifactStore,
+  ModelRegistry,
+  QueueName,
+  type WorkerConfig,
+} from '@mlq/jobs';
+import type { ProcessorContext } from './context.ts';
+import { ModelCache } from './model-cache.ts';
+import { AbortReason } from './job-guards.ts';
+import { createTrainProcessor } from './processors/train.ts';
+import { createForecastProcessor } from './processors/forecast.ts';
+import { createPredictProcessor } from './processors/predict.ts';
+import { createBatchProcessor } from './processors/batch.ts';
+
+export interface WorkerApp {
+  context: ProcessorContext;
+  workers: Worker[];
+  /** Stops taking jobs, lets active ones finish for `graceMs`, then releases the rest to other workers. */
+  close(graceMs?: number): Promise<void>;
+}
+
+function routeByName(processors: Record<string, Processor>): Processor {
+  // Declares three parameters: BullMQ passes the AbortSignal only to processors that take one.
+  return (job: Job, token?: string, signal?: AbortSignal) => {
+    const processor = processors[job.name];
+    if (!processor) throw new Error(`no processor for job name ${job.name}`);
+    return processor(job, token, signal);
+  };
+}
+
+export async function startWorkerApp(config: WorkerConfig, log: Logger): Promise<WorkerApp> {
+  const backend = await initBackend(config.TF_BACKEND as BackendName, (message) => log.info({ backend: config.TF_BACKEND }, message));
+  const redis = createRedisConnection(config.REDIS_URL, 'worker');
+  const store = new FileSystemArtifactStore(config.MODEL_STORE_DIR);
+  const context: ProcessorContext = {
+    config,
+    redis,
+    store,
+    models: new ModelRegistry(redis, config.QUEUE_PREFIX),
+    datasets: new DatasetCatalog(new DatasetRegistry(redis, config.QUEUE_PREFIX), store),
+    cache: new ModelCache<PriceModel>(config.MODEL_CACHE_BYTES),
+    backend,
+    log,
+  };
+
+  const processors: Record<QueueName, { processor: Processor; concurrency: number }> = {
+    train: {
+      processor: routeByName({ train: createTrainProcessor(context), forecast: createForecastProcessor(context) }),
+      concurrency: config.TRAIN_CONCURRENCY,
+    },
+    predict: { processor: routeByName({ predict: createPredictProcessor(context) }), concurrency: config.PREDICT_CONCURRENCY },
+    batch: { processor: routeByName({ batch: createBatchProcessor(context) }), concurrency: config.BATCH_CONCURRENCY },
+  };
+  const queues = config.WORKER_QUEUES.split(',') as QueueName[];
+  const workers = queues.map((queue) => {
+    const { processor, concurrency } = processors[queue];
+    const worker = new Worker(queue, processor, {
+      connection: createRedisConnection(config.REDIS_URL, 'worker'),
+      prefix: config.QUEUE_PREFIX,
+      concurrency,
+      lockDuration: config.LOCK_DURATION_MS,
+      stalledInterval: config.STALLED_INTERVAL_MS,
+      maxStalledCount: 1,
+    });
+    worker.on('active', (job) => log.info({ jobId: job.id, queue, name: job.name, attempt: job.attemptsMade + 1 }, 'job started'));
+    worker.on('completed', (job) => log.info({ jobId: job.id, queue, name: job.name, ms: Date.now() - (job.processedOn ?? Date.now()) }, 'job completed'));
+    worker.on('failed', (job, error) => log.warn({ jobId: job?.id, queue, name: job?.name, reason: error.message }, 'job failed'));
+    worker.on('stalled', (jobId) => log.warn({ jobId, queue }, 'job stalled; put back in the queue'));
+    worker.on('error', (error) => log.error({ err: error, queue }, 'worker error'));
+    return worker;
+  });
+
+  // Cancellation requests reach every worker; only the one running the job acts on it.
+  const subscriber = createRedisConnection(config.REDIS_URL, 'worker');
+  await subscriber.subscribe(cancelChannel(config.QUEUE_PREFIX));
+  subscriber.on('message', (_channel: string, jobId: string) => {
+    for (const worker of workers) {
+      if (worker.cancelJob(jobId, AbortReason.cancelled)) log.info({ jobId }, 'cancelling job');
+    }
+  });
+
+  log.info({ queues, backend, pid: process.pid }, 'worker ready');
+
+  return {
+    context,
+    workers,
+    async close(graceMs = config.SHUTDOWN_GRACE_MS) {
+      const closing = Promise.all(workers.map((worker) => worker.close()));
+      const release = setTimeout(() => {
+        log.warn({ graceMs }, 'grace period over; releasing active jobs to other workers');
+        for (const worker of workers) worker.cancelAllJobs(AbortReason.shutdown);
+      }, graceMs);
+      await closing;
+      clearTimeout(release);
+      await subscriber.quit().catch(() => undefined);
+      await redis.quit().catch(() => undefined);
+      context.cache.clear();
+    },
+  };
+}

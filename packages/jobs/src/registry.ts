@@ -1,0 +1,150 @@
+import type { Redis } from 'ioredis';
+import type { DatasetSummary } from '@mlq/datasets';
+
+/** Metadata of a trained model; the weights live in the artifact store under `artifactPrefix`. */
+export interface ModelRecord {
+  id: string;
+  name: string;
+  version: number;
+  kind: 'price';
+  architecture: 'lstm' | 'linear';
+  dataset: string;
+  series: string;
+  params: Record<string, unknown>;
+  metrics: Record<string, unknown>;
+  horizon: number;
+  /** Last date of the training series (ISO), so forecasts can carry dates. */
+  lastDate: string | null;
+  /** Typical spacing of the series' dates in days (1 for daily, ~30 for monthly). */
+  dateStepDays: number | null;
+  createdAt: string;
+  artifactStore: string;
+  artifactPrefix: string;
+  byteSize: number;
+  backend: string;
+  trainJobId: string;
+}
+
+export type NewModelRecord = Omit<ModelRecord, 'version' | 'createdAt'>;
+
+export interface DatasetRecord {
+  id: string;
+  name: string;
+  kind: 'prices';
+  source: 'builtin' | 'upload';
+  description: string;
+  format: DatasetSummary['format'];
+  summary: DatasetSummary;
+  createdAt: string;
+  /** Upload only: where the raw file lives and how to parse it again. */
+  artifactKey?: string;
+  bytes?: number;
+  seriesName?: string;
+  license?: string;
+}
+
+/** Raised for a model reference that resolves to nothing. */
+export class ModelNotFoundError extends Error {
+  constructor(readonly reference: string) {
+    super(`model not found: ${reference}`);
+    this.name = 'ModelNotFoundError';
+  }
+}
+
+const modelReference = /^(?<name>[A-Za-z0-9][A-Za-z0-9._-]*)@(?<version>latest|\d+)$/;
+
+/**
+ * Models in Redis, next to the queues: one JSON value per model, a sorted set of all models by
+ * creation time, and one sorted set per name holding its versions (score = version).
+ */
+export class ModelRegistry {
+  constructor(
+    private readonly redis: Redis,
+    private readonly prefix: string,
+  ) {}
+
+  private key = (...parts: string[]) => [this.prefix, 'registry', ...parts].join(':');
+
+  /**
+   * Adds a model as the next version of its name. Idempotent per id: a retried job that
+   * registers the same id again gets the existing record back.
+   */
+  async register(model: NewModelRecord): Promise<ModelRecord> {
+    const existing = await this.get(model.id);
+    if (existing) return existing;
+    const version = await this.redis.incr(this.key('version', model.name));
+    const record: ModelRecord = { ...model, version, createdAt: new Date().toISOString() };
+    const stored = await this.redis.set(this.key('model', model.id), JSON.stringify(record), 'NX');
+    if (stored !== 'OK') return (await this.get(model.id))!;
+    await this.redis
+      .multi()
+      .zadd(this.key('models'), Date.parse(record.createdAt), model.id)
+      .zadd(this.key('name', model.name), version, model.id)
+      .exec();
+    return record;
+  }
+
+  async get(id: string): Promise<ModelRecord | undefined> {
+    const json = await this.redis.get(this.key('model', id));
+    return json ? (JSON.parse(json) as ModelRecord) : undefined;
+  }
+
+  /** Resolves an id, a name (its latest version), `name@latest` or `name@<version>`. */
+  async resolve(reference: string): Promise<ModelRecord> {
+    const byId = await this.get(reference);
+    if (byId) return byId;
+    const match = modelReference.exec(reference);
+    const name = match?.groups?.name ?? reference;
+    const version = match?.groups?.version ?? 'latest';
+    const ids =
+      version === 'latest'
+        ? await this.redis.zrevrange(this.key('name', name), 0, 0)
+        : await this.redis.zrangebyscore(this.key('name', name), Number(version), Number(version));
+    const record = ids[0] ? await this.get(ids[0]) : undefined;
+    if (!record) throw new ModelNotFoundError(reference);
+    return record;
+  }
+
+  /** Newest first. */
+  async list(options: { offset: number; limit: number; name?: string }): Promise<{ total: number; models: ModelRecord[] }> {
+    const setKey = options.name ? this.key('name', options.name) : this.key('models');
+    const [total, ids] = await Promise.all([
+      this.redis.zcard(setKey),
+      this.redis.zrevrange(setKey, options.offset, options.offset + options.limit - 1),
+    ]);
+    if (ids.length === 0) return { total, models: [] };
+    const values = await this.redis.mget(ids.map((id) => this.key('model', id)));
+    return { total, models: values.filter((v): v is string => v !== null).map((v) => JSON.parse(v) as ModelRecord) };
+  }
+}
+
+/** Uploaded datasets in Redis; built-in ones are merged in by the caller. */
+export class DatasetRegistry {
+  constructor(
+    private readonly redis: Redis,
+    private readonly prefix: string,
+  ) {}
+
+  private key = (...parts: string[]) => [this.prefix, 'registry', ...parts].join(':');
+
+  async add(record: DatasetRecord): Promise<void> {
+    await this.redis
+      .multi()
+      .set(this.key('dataset', record.id), JSON.stringify(record))
+      .zadd(this.key('datasets'), Date.parse(record.createdAt), record.id)
+      .exec();
+  }
+
+  async get(id: string): Promise<DatasetRecord | undefined> {
+    const json = await this.redis.get(this.key('dataset', id));
+    return json ? (JSON.parse(json) as DatasetRecord) : undefined;
+  }
+
+  /** Newest first. */
+  async list(): Promise<DatasetRecord[]> {
+    const ids = await this.redis.zrevrange(this.key('datasets'), 0, -1);
+    if (ids.length === 0) return [];
+    const values = await this.redis.mget(ids.map((id) => this.key('dataset', id)));
+    return values.filter((v): v is string => v !== null).map((v) => JSON.parse(v) as DatasetRecord);
+  }
+}

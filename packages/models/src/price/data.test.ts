@@ -1,0 +1,59 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import * as tf from '@tensorflow/tfjs-core';
+import { initBackend } from '../backend.ts';
+import { createWindows, fitScaler, scale, unscale, assertFiniteSeries } from './data.ts';
+import { errorMetrics } from './metrics.ts';
+import { fitLinear, predictLinear } from './linear.ts';
+
+beforeAll(() => initBackend('auto'));
+
+describe('windows and scaling', () => {
+  it('makes [count, window, 1] inputs and the next value as target', async () => {
+    const { xs, ys, count } = createWindows([1, 2, 3, 4, 5], 3);
+    expect(count).toBe(2);
+    expect(xs.shape).toEqual([2, 3, 1]);
+    expect(ys.shape).toEqual([2, 1]);
+    expect(Array.from(await xs.data())).toEqual([1, 2, 3, 2, 3, 4]);
+    expect(Array.from(await ys.data())).toEqual([4, 5]);
+    tf.dispose([xs, ys]);
+  });
+
+  it('scales to [0, 1] on the fitted data and inverts exactly', () => {
+    const scaler = fitScaler([10, 20, 30]);
+    expect(scaler).toEqual({ min: 10, max: 30 });
+    expect(scale(scaler, [10, 20, 30, 40])).toEqual([0, 0.5, 1, 1.5]); // values past the training range extrapolate
+    expect(unscale(scaler, scale(scaler, [12.5, 33]))).toEqual([12.5, 33]);
+    expect(scale(fitScaler([5, 5]), [5, 6])).toEqual([0, 1]); // a flat series does not divide by zero
+  });
+
+  it('names the first value that is not finite', () => {
+    expect(() => assertFiniteSeries([1, Number.NaN])).toThrow('series value at index 1 is NaN, not a finite number');
+    expect(() => assertFiniteSeries([Infinity])).toThrow(/index 0 is Infinity/);
+  });
+});
+
+describe('metrics', () => {
+  it('match hand-computed values', () => {
+    const m = errorMetrics([100, 200, 0], [110, 190, 5]);
+    expect(m.mae).toBeCloseTo((10 + 10 + 5) / 3);
+    expect(m.rmse).toBeCloseTo(Math.sqrt((100 + 100 + 25) / 3));
+    expect(m.mape).toBeCloseTo(((10 / 100 + 10 / 200) / 2) * 100); // zero actuals are skipped
+    expect(errorMetrics([0], [1]).mape).toBeNull();
+  });
+});
+
+describe('linear regression on the time index', () => {
+  it('recovers an exact line and extends it', () => {
+    const fit = fitLinear(Array.from({ length: 20 }, (_, t) => 3 + 2 * t));
+    expect(fit.intercept).toBeCloseTo(3, 10);
+    expect(fit.slope).toBeCloseTo(2, 10);
+    expect(predictLinear(fit, 20, 2)).toEqual([43, 45].map((v) => expect.closeTo(v, 10)));
+  });
+
+  it('matches the least-squares answer on noisy data', () => {
+    // y = [1, 3, 2, 5]: slope = Σ(t−1.5)(y−2.75)/Σ(t−1.5)² = 5.5/5 = 1.1, intercept = 2.75 − 1.1·1.5 = 1.1
+    const fit = fitLinear([1, 3, 2, 5]);
+    expect(fit.slope).toBeCloseTo(1.1, 10);
+    expect(fit.intercept).toBeCloseTo(1.1, 10);
+  });
+});

@@ -1,0 +1,27 @@
+/** y = intercept + slope · t, least squares on the time index t = 0, 1, … (the talk's baseline). */
+export interface LinearFit {
+  intercept: number;
+  slope: number;
+  /** Points it was fitted on (t = 0 … points − 1). */
+  points: number;
+}
+
+export function fitLinear(values: readonly number[]): LinearFit {
+  const n = values.length;
+  if (n === 1) return { intercept: values[0]!, slope: 0, points: 1 };
+  const meanT = (n - 1) / 2;
+  const meanY = values.reduce((s, v) => s + v, 0) / n;
+  let covariance = 0;
+  let variance = 0;
+  for (let t = 0; t < n; t++) {
+    covariance += (t - meanT) * (values[t]! - meanY);
+    variance += (t - meanT) ** 2;
+  }
+  const slope = covariance / variance;
+  return { intercept: meanY - slope * meanT, slope, points: n };
+}
+
+/** The fitted line at time indices `from` … `from + count − 1`. */
+export function predictLinear(fit: LinearFit, from: number, count: number): number[] {
+  return Array.from({ length: count }, (_, i) => fit.intercept + fit.slope * (from + i));
+}

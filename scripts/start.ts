@@ -1,0 +1,119 @@
+/**
+ * `npm start`: the whole system on one machine. Finds a Redis (REDIS_URL, else starts
+ * `redis-server` on MLQ_REDIS_PORT, default 6380, with its data under ./.data/redis), then runs the API and
+ * WORKERS (default 1) worker processes, forwarding Ctrl-C / SIGTERM to them for a clean stop.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Redis } from 'ioredis';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const services: ChildProcess[] = [];
+let redisServer: ChildProcess | undefined;
+
+async function answers(url: string): Promise<boolean> {
+  const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 1000 });
+  client.on('error', () => {});
+  try {
+    await client.connect();
+    return (await client.ping()) === 'PONG';
+  } catch {
+    return false;
+  } finally {
+    client.disconnect();
+  }
+}
+
+async function findOrStartRedis(): Promise<string> {
+  if (process.env.REDIS_URL) {
+    if (!(await answers(process.env.REDIS_URL))) throw new Error(`REDIS_URL=${process.env.REDIS_URL} does not answer`);
+    return process.env.REDIS_URL;
+  }
+  const port = Number(process.env.MLQ_REDIS_PORT ?? 6380);
+  const url = `redis://127.0.0.1:${port}`;
+  // Our own Redis from an earlier run that is still up.
+  if (await answers(url)) return url;
+  if (spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status !== 0) {
+    throw new Error(
+      'No Redis found. Either point REDIS_URL at one (REDIS_URL=redis://host:6379 npm start), ' +
+        'or install redis-server (Debian/Ubuntu: sudo apt-get install redis-server; macOS: brew install redis), ' +
+        'or run one in Docker: docker run -p 6380:6379 redis:7',
+    );
+  }
+  const dir = path.join(root, '.data/redis');
+  mkdirSync(dir, { recursive: true });
+  redisServer = spawn(
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--maxmemory-policy', 'noeviction'],
+    { stdio: 'ignore' },
+  );
+  for (let i = 0; i < 100; i++) {
+    if (await answers(url)) return url;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`redis-server did not start on port ${port}`);
+}
+
+function startService(name: string, entry: string, env: Record<string, string>): ChildProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, entry)], {
+    cwd: root,
+    env: { ...process.env, ...env },
+    stdio: 'inherit',
+  });
+  child.on('exit', (code, signal) => {
+    if (!stopping) {
+      console.error(`${name} exited (${signal ?? code}); stopping everything`);
+      void stop(1);
+    }
+  });
+  services.push(child);
+  return child;
+}
+
+let stopping = false;
+async function stop(code = 0): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  // Services first (workers finish or release their jobs), Redis last.
+  await Promise.all(
+    services.map(
+      (child) =>
+        new Promise<void>((resolve) => {
+          if (child.exitCode !== null || child.signalCode !== null) return resolve();
+          child.once('exit', () => resolve());
+          child.kill('SIGTERM');
+        }),
+    ),
+  );
+  if (redisServer && redisServer.exitCode === null) redisServer.kill('SIGTERM');
+  process.exit(code);
+}
+
+async function main(): Promise<void> {
+  const redisUrl = await findOrStartRedis();
+  const port = process.env.PORT ?? '3000';
+  const env = { REDIS_URL: redisUrl, MODEL_STORE_DIR: process.env.MODEL_STORE_DIR ?? path.join(root, '.data/store') };
+  startService('api', 'apps/api/src/main.ts', { ...env, PORT: port });
+  const workers = Number(process.env.WORKERS ?? 1);
+  for (let i = 0; i < workers; i++) startService(`worker ${i + 1}`, 'apps/worker/src/main.ts', env);
+  process.on('SIGINT', () => void stop());
+  process.on('SIGTERM', () => void stop());
+  console.log(
+    [
+      '',
+      `mlq is starting: Redis ${redisUrl}, ${workers} worker(s)`,
+      `  API         http://localhost:${port}/v1/datasets`,
+      `  OpenAPI     http://localhost:${port}/docs`,
+      `  Dashboard   http://localhost:${port}/admin/queues`,
+      '  Try it      npm run demo   (in another terminal)',
+      '',
+    ].join('\n'),
+  );
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.message : error);
+  void stop(1);
+});

@@ -1,0 +1,99 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { QueueEvents } from 'bullmq';
+import { Redis } from 'ioredis';
+import { startTestSystem, pollJob, finished, type TestSystem } from './harness/system.ts';
+
+/**
+ * Workers here renew a 1 s lock every 0.5 s and look for stalled jobs every 0.5 s, so a dead
+ * worker's job moves on within seconds, and a training that blocked the event loop for longer
+ * than a lock would be caught as stalled.
+ */
+const fastLocks = { LOCK_DURATION_MS: '1000', STALLED_INTERVAL_MS: '500' };
+
+let system: TestSystem;
+let events: QueueEvents;
+const stalled: string[] = [];
+
+beforeAll(async () => {
+  system = await startTestSystem({ workers: 0, workerEnv: fastLocks });
+  events = new QueueEvents('train', { connection: new Redis(system.redis.url, { maxRetriesPerRequest: null }), prefix: system.redis.prefix });
+  events.on('stalled', ({ jobId }) => stalled.push(jobId));
+  await events.waitUntilReady();
+});
+afterAll(async () => {
+  await events?.close();
+  await system?.close();
+});
+
+/** A training that runs several seconds: many epochs of small batches. */
+const longTraining = (epochs: number) => ({
+  kind: 'price',
+  architecture: 'lstm',
+  dataset: 'crypto-top100',
+  series: 'Ethereum',
+  params: { window: 10, units1: 8, units2: 8, epochs, batchSize: 64 },
+});
+
+async function enqueue(epochs: number): Promise<string> {
+  const response = await system.api.inject({ method: 'POST', url: '/v1/train', payload: longTraining(epochs) });
+  expect(response.statusCode, response.body).toBe(202);
+  return response.json().jobId;
+}
+
+describe('training and BullMQ locks', () => {
+  it('a training that outlasts the lock duration many times completes exactly once, never stalled', async () => {
+    const worker = await system.startWorker();
+    const jobId = await enqueue(60);
+    const job = await pollJob(system.api, jobId, finished, { timeoutMs: 110_000 });
+    expect(job.state, job.error).toBe('completed');
+    const ranForMs = Date.parse(job.finishedAt) - Date.parse(job.startedAt);
+    expect(ranForMs).toBeGreaterThan(3 * 1000); // ≥ 3 lock durations
+    expect(stalled).not.toContain(jobId);
+    expect(worker.logs.filter((l) => l.msg === 'job started' && l.jobId === jobId)).toHaveLength(1);
+    expect(worker.logs.filter((l) => l.msg === 'job stalled; put back in the queue')).toHaveLength(0);
+    await worker.stop();
+  });
+});
+
+describe('workers dying and stopping', () => {
+  it('kill -9 mid-training: another worker picks the job up and completes it', async () => {
+    const doomed = await system.startWorker();
+    const jobId = await enqueue(400);
+    await pollJob(system.api, jobId, (job) => job.state === 'active' && job.progress?.epoch >= 2, { timeoutMs: 60_000 });
+    await doomed.stop('SIGKILL');
+
+    const rescuer = await system.startWorker();
+    const job = await pollJob(system.api, jobId, finished, { timeoutMs: 110_000 });
+    expect(job.state, job.error).toBe('completed');
+    expect(stalled).toContain(jobId);
+    expect(rescuer.logs.some((l) => l.msg === 'job completed' && l.jobId === jobId)).toBe(true);
+    await rescuer.stop();
+  });
+
+  it('SIGTERM with an active training: the job is released within the grace period, then finished elsewhere', async () => {
+    const leaving = await system.startWorker({ SHUTDOWN_GRACE_MS: '1500' });
+    const jobId = await enqueue(400);
+    await pollJob(system.api, jobId, (job) => job.state === 'active' && job.progress?.epoch >= 1, { timeoutMs: 60_000 });
+    const stoppedAt = Date.now();
+    const code = await leaving.stop('SIGTERM');
+    expect(code).toBe(0);
+    expect(Date.now() - stoppedAt).toBeLessThan(1500 + 5000);
+    const released = (await system.api.inject({ method: 'GET', url: `/v1/jobs/${jobId}` })).json();
+    expect(released.state).toBe('waiting');
+    expect(released.attempts.made).toBe(0); // released, not failed
+
+    const next = await system.startWorker();
+    const job = await pollJob(system.api, jobId, finished, { timeoutMs: 110_000 });
+    expect(job.state, job.error).toBe('completed');
+    await next.stop();
+  });
+
+  it('SIGTERM with a short job lets it finish', async () => {
+    const worker = await system.startWorker({ SHUTDOWN_GRACE_MS: '60000' });
+    const jobId = await enqueue(3);
+    await pollJob(system.api, jobId, (job) => job.state === 'active' || finished(job));
+    expect(await worker.stop('SIGTERM')).toBe(0);
+    const job = (await system.api.inject({ method: 'GET', url: `/v1/jobs/${jobId}` })).json();
+    expect(job.state).toBe('completed');
+  });
+});
