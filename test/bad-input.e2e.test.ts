@@ -114,7 +114,7 @@ describe('bad input is answered 4xx with a message, and nothing crashes', () => 
     const queue = new Queue('train', { connection, prefix: system.redis.prefix });
     const events = new QueueEvents('train', { connection, prefix: system.redis.prefix });
     await events.waitUntilReady();
-    const job = await queue.add('train', { kind: 'price', dataset: 42 }, { jobId: 'tr_0123456789abcdef0123', attempts: 3 });
+    const job = await queue.add('train', { kind: 'price', dataset: 42, series: 'Bitcoin' }, { jobId: 'tr_0123456789abcdef0123', attempts: 3 });
     await expect(job.waitUntilFinished(events, 30_000)).rejects.toThrow(/invalid payload: \/dataset/);
     const failed = await queue.getJob(job.id!);
     expect(failed!.attemptsMade).toBe(1);

@@ -43,7 +43,7 @@ async function enqueue(epochs: number): Promise<string> {
 describe('training and BullMQ locks', () => {
   it('a training that outlasts the lock duration many times completes exactly once, never stalled', async () => {
     const worker = await system.startWorker();
-    const jobId = await enqueue(60);
+    const jobId = await enqueue(15);
     const job = await pollJob(system.api, jobId, finished, { timeoutMs: 110_000 });
     expect(job.state, job.error).toBe('completed');
     const ranForMs = Date.parse(job.finishedAt) - Date.parse(job.startedAt);
@@ -58,7 +58,7 @@ describe('training and BullMQ locks', () => {
 describe('workers dying and stopping', () => {
   it('kill -9 mid-training: another worker picks the job up and completes it', async () => {
     const doomed = await system.startWorker();
-    const jobId = await enqueue(400);
+    const jobId = await enqueue(20);
     await pollJob(system.api, jobId, (job) => job.state === 'active' && job.progress?.epoch >= 2, { timeoutMs: 60_000 });
     await doomed.stop('SIGKILL');
 
@@ -72,7 +72,7 @@ describe('workers dying and stopping', () => {
 
   it('SIGTERM with an active training: the job is released within the grace period, then finished elsewhere', async () => {
     const leaving = await system.startWorker({ SHUTDOWN_GRACE_MS: '1500' });
-    const jobId = await enqueue(400);
+    const jobId = await enqueue(20);
     await pollJob(system.api, jobId, (job) => job.state === 'active' && job.progress?.epoch >= 1, { timeoutMs: 60_000 });
     const stoppedAt = Date.now();
     const code = await leaving.stop('SIGTERM');

@@ -92,8 +92,8 @@ export const jobRoutes: FastifyPluginAsyncTypebox = async (app) => {
       if (payload.history && model.architecture === 'lstm' && payload.history.length < window) {
         throw new HttpError(400, `history has ${payload.history.length} values; model ${model.id} needs at least its window, ${window}`, 'body/history');
       }
-      if (payload.history && model.architecture === 'linear') {
-        throw new HttpError(400, 'a linear model forecasts along its fitted line; it takes no history', 'body/history');
+      if (payload.history && model.architecture === 'linear' && payload.history.length < 2) {
+        throw new HttpError(400, 'history needs at least 2 values for a linear model', 'body/history');
       }
       const jobId = createJobId('predict');
       const job = await withRedisTimeout(
