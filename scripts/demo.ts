@@ -49,7 +49,7 @@ async function main(): Promise<void> {
   const linearJob = await waitForJob(linear.jobId);
   console.log(`   ${errors(linearJob.result.metrics)}`);
 
-  const params = { window: 50, units1: 50, units2: 100, epochs: Number(process.env.DEMO_EPOCHS ?? 5), batchSize: 512 };
+  const params = { window: 50, units1: 50, units2: 100, epochs: Number(process.env.DEMO_EPOCHS ?? 3), batchSize: 512 };
   console.log(`\n2. the talk's LSTM on Bitcoin ${JSON.stringify(params)}`);
   const lstm = await call('POST', '/v1/train', { kind: 'price', architecture: 'lstm', dataset: 'crypto-top100', series: 'Bitcoin', name: 'btc', params });
   const lstmJob = await waitForJob(lstm.jobId, (p) =>
@@ -60,7 +60,7 @@ async function main(): Promise<void> {
   const predicted = await call('POST', '/v1/predict?wait=30', { model: 'btc', horizon: 10 });
   console.log(`   next 10 days: ${predicted.result.forecast.map((v: number, i: number) => `${predicted.result.dates[i].slice(5)} ${v.toFixed(0)}`).join(', ')}`);
 
-  const batchParams = { window: 20, units1: 16, units2: 16, epochs: Number(process.env.DEMO_BATCH_EPOCHS ?? 3), batchSize: 128 };
+  const batchParams = { window: 20, units1: 16, units2: 16, epochs: Number(process.env.DEMO_BATCH_EPOCHS ?? 2), batchSize: 128 };
   console.log(`\n3. send_tasks: one LSTM forecast task per coin ${JSON.stringify(batchParams)}`);
   const batch = await call('POST', '/v1/batches', { dataset: 'crypto-top100', architecture: 'lstm', horizon: 10, params: batchParams });
   const started = Date.now();

@@ -7,7 +7,7 @@ import {
   PRICE_MIN_TRAINING_WINDOWS,
   PriceLstmParamsSchema,
 } from '@mlq/jobs';
-import { horizonBounds, MIN_LINEAR_POINTS, MIN_TRAINING_WINDOWS, priceLstmBounds, priceLstmDefaults } from '@mlq/models';
+import { horizonBounds, MIN_LINEAR_POINTS, MIN_TRAINING_WINDOWS, priceLstmBounds, priceLstmDefaults, scalingChoices } from '@mlq/models';
 
 /**
  * The API validates against `@mlq/jobs`' schemas (it must not import tfjs); the worker's model
@@ -16,8 +16,9 @@ import { horizonBounds, MIN_LINEAR_POINTS, MIN_TRAINING_WINDOWS, priceLstmBounds
  */
 describe('job contract and model library agree', () => {
   it('on every LSTM parameter bound', () => {
-    const properties = PriceLstmParamsSchema.properties as Record<string, { minimum?: number; exclusiveMinimum?: number; maximum: number; type: string }>;
-    expect(Object.keys(properties).sort()).toEqual(Object.keys(priceLstmBounds).sort());
+    const properties = PriceLstmParamsSchema.properties as unknown as Record<string, { minimum?: number; exclusiveMinimum?: number; maximum: number; type: string }>;
+    expect(Object.keys(properties).sort()).toEqual(Object.keys(priceLstmDefaults).sort());
+    expect((properties.scaling as unknown as { anyOf: Array<{ const: string }> }).anyOf.map((c) => c.const)).toEqual([...scalingChoices]);
     for (const [field, bound] of Object.entries(priceLstmBounds)) {
       const schema = properties[field]!;
       expect(schema.maximum, field).toBe(bound.max);

@@ -25,6 +25,9 @@ export const PriceLstmParamsSchema = Type.Partial(
     batchSize: Type.Integer({ minimum: 1, maximum: 4096, description: 'Windows per batch. Default 512' }),
     learningRate: Type.Number({ exclusiveMinimum: 0, maximum: 1, description: 'RMSprop learning rate. Default 0.001' }),
     validationSplit: Type.Number({ minimum: 0, maximum: 0.5, description: 'Share of training windows held for validation loss. Default 0.1' }),
+    scaling: Type.Union([Type.Literal('auto'), Type.Literal('relative'), Type.Literal('minmax')], {
+      description: 'Input scaling: `relative` to each window\'s last close (suits prices that grow by orders of magnitude), `minmax`, or `auto` (relative when every close is positive). Default auto',
+    }),
   }),
   { additionalProperties: false, description: 'LSTM hyperparameters; omitted ones take the defaults' },
 );

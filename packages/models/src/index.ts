@@ -9,14 +9,15 @@ export {
   horizonBounds,
   holdoutBounds,
   resolvePriceParams,
+  scalingChoices,
   MIN_TRAINING_WINDOWS,
   MIN_LINEAR_POINTS,
   type PriceLstmParams,
 } from './price/config.ts';
-export { fitScaler, scale, unscale, createWindows, type MinMaxScaler } from './price/data.ts';
+export { fitPriceScaler, encodeWindow, encodeTarget, decodePrediction, createWindows, type PriceScaler, type ScalingChoice } from './price/data.ts';
 export { fitLinear, predictLinear, type LinearFit } from './price/linear.ts';
 export { errorMetrics, mae, rmse, mape, type ErrorMetrics, type PriceMetrics } from './price/metrics.ts';
 export { buildPriceLstm } from './price/model.ts';
-export { forecastRecursive, predictNextValues } from './price/predict.ts';
+export { forecastRecursive, predictNextValues, predictNextCloses } from './price/predict.ts';
 export { trainPriceModel, type TrainPriceModelOptions, type TrainProgress } from './price/train.ts';
 export { PriceModel, loadPriceModel, type PriceModelMetadata } from './price/price-model.ts';

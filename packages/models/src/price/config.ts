@@ -17,6 +17,8 @@ export interface PriceLstmParams {
   learningRate: number;
   /** Share of the training windows (the most recent ones) used for validation loss. */
   validationSplit: number;
+  /** Input scaling: `relative` to each window's last close, `minmax`, or `auto` (relative when all closes are positive). */
+  scaling: 'auto' | 'relative' | 'minmax';
 }
 
 /** The talk's network: LSTM(50, seq) → Dropout(0.2) → LSTM(100) → Dropout(0.2) → Dense(1). */
@@ -29,11 +31,15 @@ export const priceLstmDefaults: Readonly<PriceLstmParams> = {
   batchSize: 512,
   learningRate: 0.001,
   validationSplit: 0.1,
+  scaling: 'auto',
 };
 
 type Bound = { min: number; max: number; integer: boolean; exclusiveMin?: boolean };
 
-export const priceLstmBounds: Readonly<Record<keyof PriceLstmParams, Bound>> = {
+type NumericParam = Exclude<keyof PriceLstmParams, 'scaling'>;
+export const scalingChoices = ['auto', 'relative', 'minmax'] as const;
+
+export const priceLstmBounds: Readonly<Record<NumericParam, Bound>> = {
   window: { min: 2, max: 365, integer: true },
   units1: { min: 1, max: 512, integer: true },
   units2: { min: 1, max: 512, integer: true },
@@ -68,7 +74,8 @@ export function resolvePriceParams(params: Partial<PriceLstmParams> = {}): Price
     if (!(key in priceLstmDefaults)) throw new ModelConfigError(key, `is not a price LSTM parameter (known: ${Object.keys(priceLstmDefaults).join(', ')})`);
   }
   const resolved = { ...priceLstmDefaults, ...Object.fromEntries(Object.entries(params).filter(([, v]) => v !== undefined)) } as PriceLstmParams;
-  for (const [field, bound] of Object.entries(priceLstmBounds)) checkBound(field, resolved[field as keyof PriceLstmParams], bound);
+  for (const [field, bound] of Object.entries(priceLstmBounds)) checkBound(field, resolved[field as NumericParam], bound);
+  if (!scalingChoices.includes(resolved.scaling)) throw new ModelConfigError('scaling', `must be one of ${scalingChoices.join(', ')}, got ${String(resolved.scaling)}`);
   return resolved;
 }
 

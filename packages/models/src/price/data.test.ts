@@ -1,29 +1,41 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../backend.ts';
-import { createWindows, fitScaler, scale, unscale, assertFiniteSeries } from './data.ts';
+import { assertFiniteSeries, createWindows, decodePrediction, encodeTarget, encodeWindow, fitPriceScaler } from './data.ts';
 import { errorMetrics } from './metrics.ts';
 import { fitLinear, predictLinear } from './linear.ts';
 
 beforeAll(() => initBackend('auto'));
 
 describe('windows and scaling', () => {
-  it('makes [count, window, 1] inputs and the next value as target', async () => {
-    const { xs, ys, count } = createWindows([1, 2, 3, 4, 5], 3);
+  it('makes [count, window, 1] inputs and the next value as target (minmax)', async () => {
+    const scaler = fitPriceScaler('minmax', [1, 5]);
+    const { xs, ys, count } = createWindows([1, 2, 3, 4, 5], 3, scaler);
     expect(count).toBe(2);
     expect(xs.shape).toEqual([2, 3, 1]);
     expect(ys.shape).toEqual([2, 1]);
-    expect(Array.from(await xs.data())).toEqual([1, 2, 3, 2, 3, 4]);
-    expect(Array.from(await ys.data())).toEqual([4, 5]);
+    expect(Array.from(await xs.data())).toEqual([0, 0.25, 0.5, 0.25, 0.5, 0.75]);
+    expect(Array.from(await ys.data())).toEqual([0.75, 1]);
     tf.dispose([xs, ys]);
   });
 
-  it('scales to [0, 1] on the fitted data and inverts exactly', () => {
-    const scaler = fitScaler([10, 20, 30]);
-    expect(scaler).toEqual({ min: 10, max: 30 });
-    expect(scale(scaler, [10, 20, 30, 40])).toEqual([0, 0.5, 1, 1.5]); // values past the training range extrapolate
-    expect(unscale(scaler, scale(scaler, [12.5, 33]))).toEqual([12.5, 33]);
-    expect(scale(fitScaler([5, 5]), [5, 6])).toEqual([0, 1]); // a flat series does not divide by zero
+  it('minmax scales to [0, 1] on the fitted data and decodes exactly', () => {
+    const scaler = fitPriceScaler('minmax', [10, 20, 30]);
+    expect(scaler).toEqual({ kind: 'minmax', min: 10, max: 30 });
+    expect(Array.from(encodeWindow(scaler, [10, 20, 30, 40]))).toEqual([0, 0.5, 1, 1.5]); // past the training range it extrapolates
+    expect(decodePrediction(scaler, 0, encodeTarget(scaler, 0, 33))).toBeCloseTo(33, 10);
+    expect(Array.from(encodeWindow(fitPriceScaler('minmax', [5, 5]), [5, 6]))).toEqual([0, 1]); // a flat series does not divide by zero
+  });
+
+  it('relative scaling works on returns, so prices orders of magnitude apart look alike', () => {
+    const scaler = fitPriceScaler('auto', [100, 110, 99, 108.9]); // returns +10 %, −10 %, +10 %
+    expect(scaler.kind).toBe('relative');
+    const small = encodeWindow(scaler, [100, 110]);
+    const large = encodeWindow(scaler, [100_000, 110_000]);
+    expect(Array.from(small)).toEqual(Array.from(large));
+    expect(decodePrediction(scaler, 110, encodeTarget(scaler, 110, 121))).toBeCloseTo(121, 10);
+    expect(fitPriceScaler('auto', [0, 1, 2]).kind).toBe('minmax'); // zeros or negatives: minmax
+    expect(() => fitPriceScaler('relative', [-1, 1])).toThrow(/positive closes/);
   });
 
   it('names the first value that is not finite', () => {

@@ -1,9 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
+import { decodePrediction, encodeWindow, type PriceScaler } from './data.ts';
 
 /**
- * One-step predictions for many windows at once: input windows of scaled values, each of length
- * `window` (as one flat array, `[count · window]`), output `count` scaled predictions.
+ * Network outputs for many encoded windows at once: `windows` holds `count` windows of
+ * `window` values back to back (`[count · window]`); returns `count` outputs.
  */
 export function predictNextValues(model: tfl.LayersModel, windows: Float32Array, window: number): number[] {
   const count = windows.length / window;
@@ -11,15 +12,22 @@ export function predictNextValues(model: tfl.LayersModel, windows: Float32Array,
   return Array.from(values);
 }
 
+/** One-step predictions of the close after each window (raw closes in, closes out). */
+export function predictNextCloses(model: tfl.LayersModel, scaler: PriceScaler, windows: ReadonlyArray<readonly number[]>, window: number): number[] {
+  const encoded = new Float32Array(windows.length * window);
+  windows.forEach((w, i) => encoded.set(encodeWindow(scaler, w), i * window));
+  return predictNextValues(model, encoded, window).map((output, i) => decodePrediction(scaler, windows[i]![window - 1]!, output));
+}
+
 /**
- * Recursive multi-step forecast: predict the next value from the last `window` values, append
- * it, repeat `horizon` times. Works on scaled values; returns `horizon` scaled predictions.
+ * Recursive multi-step forecast: predict the next close from the last `window` closes, append
+ * it, repeat `horizon` times. Closes in, closes out.
  */
-export function forecastRecursive(model: tfl.LayersModel, history: readonly number[], window: number, horizon: number): number[] {
+export function forecastRecursive(model: tfl.LayersModel, scaler: PriceScaler, history: readonly number[], window: number, horizon: number): number[] {
   const buffer = history.slice(-window);
   const forecast: number[] = [];
   for (let step = 0; step < horizon; step++) {
-    const [next] = predictNextValues(model, Float32Array.from(buffer.slice(-window)), window);
+    const [next] = predictNextCloses(model, scaler, [buffer.slice(-window)], window);
     forecast.push(next!);
     buffer.push(next!);
   }

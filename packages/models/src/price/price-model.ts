@@ -2,7 +2,7 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 import { loadLayersModel, readJson, saveLayersModel, writeJson, type ArtifactIO } from '../io.ts';
 import { ModelError, NotEnoughDataError } from '../errors.ts';
 import { checkHorizon, type PriceLstmParams } from './config.ts';
-import { assertFiniteSeries, scale, unscale, type MinMaxScaler } from './data.ts';
+import { assertFiniteSeries, type PriceScaler } from './data.ts';
 import { fitLinear, predictLinear, type LinearFit } from './linear.ts';
 import { forecastRecursive } from './predict.ts';
 import type { PriceMetrics } from './metrics.ts';
@@ -17,7 +17,7 @@ export interface PriceModelMetadata {
   /** LSTM hyperparameters; null for linear. */
   params: PriceLstmParams | null;
   /** Fitted on the training part only; null for linear. */
-  scaler: MinMaxScaler | null;
+  scaler: PriceScaler | null;
   /** The line through the whole series: the linear model's forecast (also kept for LSTMs, as a baseline). */
   linear: LinearFit;
   horizon: number;
@@ -66,8 +66,7 @@ export class PriceModel {
       const window = this.metadata.params!.window;
       const source = history ?? this.metadata.historyTail;
       if (source.length < window) throw new NotEnoughDataError(source.length, window, `a forecast from history with window ${window}`);
-      const scaler = this.metadata.scaler!;
-      result = unscale(scaler, forecastRecursive(this.network, scale(scaler, source.slice(-window)), window, horizon));
+      result = forecastRecursive(this.network, this.metadata.scaler!, source, window, horizon);
     } else if (history) {
       if (history.length < 2) throw new NotEnoughDataError(history.length, 2, 'a linear forecast from history');
       result = predictLinear(fitLinear(history), history.length, horizon);

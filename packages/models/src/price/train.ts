@@ -1,11 +1,11 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { NotEnoughDataError, TrainingCancelledError, TrainingDivergedError } from '../errors.ts';
 import { checkHorizon, horizonBounds, MIN_LINEAR_POINTS, MIN_TRAINING_WINDOWS, resolvePriceParams, type PriceLstmParams } from './config.ts';
-import { assertFiniteSeries, createWindows, fitScaler, scale, unscale } from './data.ts';
+import { assertFiniteSeries, createWindows, fitPriceScaler } from './data.ts';
 import { fitLinear, predictLinear } from './linear.ts';
 import { errorMetrics, type PriceMetrics } from './metrics.ts';
 import { buildPriceLstm } from './model.ts';
-import { predictNextValues } from './predict.ts';
+import { predictNextCloses } from './predict.ts';
 import { PRICE_MODEL_FORMAT, PriceModel, type PriceModelMetadata } from './price-model.ts';
 
 export interface TrainProgress {
@@ -99,9 +99,8 @@ export async function trainPriceModel(closes: readonly number[], options: TrainP
   if (n < needed) throw new NotEnoughDataError(n, needed, `window ${window} + holdout ${holdout} + ${MIN_TRAINING_WINDOWS} training windows`);
 
   const trainPart = closes.slice(0, n - holdout);
-  const scaler = fitScaler(trainPart);
-  const scaled = scale(scaler, closes);
-  const windows = createWindows(scaled.slice(0, n - holdout), window);
+  const scaler = fitPriceScaler(params.scaling, trainPart);
+  const windows = createWindows(trainPart, window, scaler);
   const validationCount = Math.floor(windows.count * params.validationSplit);
   const fitCount = windows.count - validationCount;
   const [xs, xsVal] = tf.split(windows.xs, [fitCount, validationCount], 0) as [tf.Tensor3D, tf.Tensor3D];
@@ -137,16 +136,15 @@ export async function trainPriceModel(closes: readonly number[], options: TrainP
     if (options.signal?.aborted) throw new TrainingCancelledError(options.signal.reason);
     if (diverged) throw new TrainingDivergedError('training diverged: the loss became NaN; lower learningRate');
 
-    const holdoutWindows = new Float32Array(holdout * window);
-    for (let i = 0; i < holdout; i++) holdoutWindows.set(scaled.slice(n - holdout + i - window, n - holdout + i), i * window);
-    const predictions = unscale(scaler, predictNextValues(model, holdoutWindows, window));
+    const holdoutWindows = Array.from({ length: holdout }, (_, i) => closes.slice(n - holdout + i - window, n - holdout + i));
+    const predictions = predictNextCloses(model, scaler, holdoutWindows, window);
     if (!predictions.every(Number.isFinite)) throw new TrainingDivergedError('training diverged: predictions are not finite');
 
     return new PriceModel(
       {
         ...baseMetadata(closes, horizon, holdout),
         kind: 'lstm',
-        params,
+        params: { ...params, scaling: scaler.kind },
         scaler,
         historyTail: closes.slice(-window),
         metrics: holdoutMetrics(closes, holdout, predictions),
