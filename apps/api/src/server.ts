@@ -37,7 +37,7 @@ export async function buildServer(options: BuildServerOptions): Promise<FastifyI
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
-  const services = options.services ?? createApiServices(options.config);
+  const services = options.services ?? (await createApiServices(options.config));
   app.decorate('services', services);
   app.decorate('catalog', new DatasetCatalog(services.datasets, services.store, { redisTimeoutMs: options.config.REDIS_TIMEOUT_MS }));
   if (!options.services) app.addHook('onClose', async () => services.close());

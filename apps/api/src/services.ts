@@ -25,10 +25,29 @@ export interface ApiServices {
   close(): Promise<void>;
 }
 
-export function createApiServices(config: ApiConfig): ApiServices {
+/** Resolves once the connection is ready, or after `timeoutMs` regardless (the API starts anyway and answers 503). */
+async function waitForConnection(redis: Redis, timeoutMs: number): Promise<void> {
+  if (redis.status === 'ready') return;
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(done, timeoutMs);
+    function done() {
+      clearTimeout(timer);
+      redis.off('ready', done);
+      resolve();
+    }
+    redis.on('ready', done);
+  });
+}
+
+/**
+ * Connects to Redis (waiting up to `startupWaitMs` for it, so the first requests after start
+ * do not fail while the connection is still being made), then opens the queues.
+ */
+export async function createApiServices(config: ApiConfig, startupWaitMs = 5_000): Promise<ApiServices> {
   const redis = createRedisConnection(config.REDIS_URL, 'producer');
   // Errors surface per request as 503; the connection keeps retrying in the background.
   redis.on('error', () => {});
+  await waitForConnection(redis, startupWaitMs);
   const prefix = config.QUEUE_PREFIX;
   const queues = Object.fromEntries(
     queueNames.map((name) => [name, new Queue(name, { connection: redis, prefix })]),

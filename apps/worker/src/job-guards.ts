@@ -1,7 +1,7 @@
 import { UnrecoverableError, WaitingError, type Job } from 'bullmq';
 import type { Static, TSchema } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
-import { NotEnoughDataError, ModelConfigError, TrainingCancelledError } from '@mlq/models';
+import { ModelError, TrainingCancelledError } from '@mlq/models';
 import { DatasetParseError, UnknownSeriesError } from '@mlq/datasets';
 import { CANCELLED_REASON, cancelKey, DatasetNotFoundError, ModelNotFoundError } from '@mlq/jobs';
 import type { ProcessorContext } from './context.ts';
@@ -28,7 +28,8 @@ export async function assertNotCancelled(ctx: ProcessorContext, job: Job): Promi
  * Translates what a processor threw into BullMQ's terms:
  * - cancelled by a user → UnrecoverableError('cancelled'): failed, not retried, shown as cancelled;
  * - aborted by shutdown → the job goes back to the wait list for another worker (no attempt spent);
- * - bad input (unknown model, dataset or series, too little data, bad params) → not retried;
+ * - bad input (unknown model, dataset or series, too little data, bad params, a diverged
+ *   training) → not retried: the same input would fail the same way;
  * - anything else → rethrown, so BullMQ retries it with backoff.
  */
 export async function settleFailure(error: unknown, job: Job, token: string | undefined, signal: AbortSignal | undefined): Promise<never> {
@@ -40,8 +41,7 @@ export async function settleFailure(error: unknown, job: Job, token: string | un
     throw new UnrecoverableError(CANCELLED_REASON);
   }
   if (
-    error instanceof NotEnoughDataError ||
-    error instanceof ModelConfigError ||
+    error instanceof ModelError ||
     error instanceof DatasetParseError ||
     error instanceof UnknownSeriesError ||
     error instanceof DatasetNotFoundError ||

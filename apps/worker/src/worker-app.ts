@@ -1,4 +1,4 @@
-import { Worker, type Job, type Processor } from 'bullmq';
+import { UnrecoverableError, Worker, type Job, type Processor } from 'bullmq';
 import type { Logger } from 'pino';
 import { initBackend, type BackendName, type PriceModel } from '@mlq/models';
 import {
@@ -30,7 +30,7 @@ function routeByName(processors: Record<string, Processor>): Processor {
   // Declares three parameters: BullMQ passes the AbortSignal only to processors that take one.
   return (job: Job, token?: string, signal?: AbortSignal) => {
     const processor = processors[job.name];
-    if (!processor) throw new Error(`no processor for job name ${job.name}`);
+    if (!processor) throw new UnrecoverableError(`no processor for job name "${job.name}" on this queue`);
     return processor(job, token, signal);
   };
 }

@@ -24,3 +24,16 @@ describe('parseConfig', () => {
     for (const variable of describeConfig(ApiConfigSchema)) expect(variable.description).not.toBe('');
   });
 });
+
+describe('the README configuration table', () => {
+  it('lists every variable with its default', async () => {
+    const { readFile } = await import('node:fs/promises');
+    const readme = await readFile(new URL('../../../README.md', import.meta.url), 'utf8');
+    for (const schema of [ApiConfigSchema, WorkerConfigSchema]) {
+      for (const variable of describeConfig(schema)) {
+        expect(readme, variable.name).toContain(`| \`${variable.name}\` |`);
+        expect(readme, variable.name).toMatch(new RegExp(`\\| \`${variable.name}\` \\|[^|]*\\| \`${String(variable.default).replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}\` \\|`));
+      }
+    }
+  });
+});
