@@ -69,6 +69,32 @@ describe('upload → train → predict', () => {
     expect(again.json().result.forecast).toEqual(result.forecast);
   });
 
+  it('streams a training\'s progress as server-sent events until it ends', async () => {
+    const train = await system.api.inject({
+      method: 'POST',
+      url: '/v1/train',
+      payload: { kind: 'price', architecture: 'lstm', dataset: 'vega-stocks', series: 'MSFT', params: { ...tinyLstm, window: 6, epochs: 5 }, horizon: 3 },
+    });
+    const { jobId } = train.json();
+    const stream = await system.api.inject({ method: 'GET', url: `/v1/jobs/${jobId}/events` });
+    expect(stream.headers['content-type']).toBe('text/event-stream');
+    const events = stream.body
+      .trim()
+      .split('\n\n')
+      .map((block) => {
+        const [event, data] = block.split('\n');
+        return { event: event!.replace('event: ', ''), data: JSON.parse(data!.replace('data: ', '')) };
+      });
+    expect(events[0]!.event).toBe('state');
+    // Every epoch not yet done when the stream opened is streamed, in order.
+    const epochs = events.filter((e) => e.event === 'progress').map((e) => e.data.epoch);
+    expect(epochs.length).toBeGreaterThan(0); // the stream opened while the job was queued or early in training
+    expect(epochs).toEqual([...epochs].sort((a, b) => a - b));
+    expect(epochs.at(-1)).toBe(5);
+    expect(events.at(-1)).toMatchObject({ event: 'state', data: { id: jobId, state: 'completed' } });
+    expect((await system.api.inject({ method: 'GET', url: '/v1/jobs/tr_00000000000000000000/events' })).statusCode).toBe(404);
+  });
+
   it('answers 202 at once without wait, and the job completes', async () => {
     const model = (await system.api.inject({ method: 'GET', url: '/v1/models/seasonal-lstm' })).json();
     const history = Array.from({ length: 12 }, (_, i) => 1200 + 30 * Math.sin(i / 3));

@@ -36,6 +36,7 @@ describe('the API surface', () => {
         '/v1/datasets/{id}',
         '/v1/jobs',
         '/v1/jobs/{id}',
+        '/v1/jobs/{id}/events',
         '/v1/models',
         '/v1/models/{id}',
         '/v1/predict',

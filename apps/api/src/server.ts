@@ -9,6 +9,7 @@ import { registerBoard } from './plugins/board.ts';
 import { healthRoutes } from './routes/health.ts';
 import { datasetRoutes } from './routes/datasets.ts';
 import { jobRoutes } from './routes/jobs.ts';
+import { jobEventRoutes } from './routes/job-events.ts';
 import { batchRoutes } from './routes/batches.ts';
 import { modelRoutes, ModelSchema } from './routes/models.ts';
 import { JobViewSchema } from './job-view.ts';
@@ -50,6 +51,7 @@ export async function buildServer(options: BuildServerOptions): Promise<FastifyI
   await app.register(healthRoutes);
   await app.register(datasetRoutes);
   await app.register(jobRoutes);
+  await app.register(jobEventRoutes);
   await app.register(batchRoutes);
   await app.register(modelRoutes);
   await registerBoard(app);

@@ -17,8 +17,8 @@ export interface ApiServices {
   redis: Redis;
   queues: Record<QueueName, Queue>;
   flows: FlowProducer;
-  /** Created on first use: only `?wait=` needs it, and it holds a blocking connection. */
-  predictEvents(): QueueEvents;
+  /** A queue's event stream, created on first use (`?wait=`, SSE): each holds a blocking connection. */
+  queueEvents(queue: QueueName): QueueEvents;
   models: ModelRegistry;
   datasets: DatasetRegistry;
   store: ArtifactStore;
@@ -55,29 +55,34 @@ export async function createApiServices(config: ApiConfig, startupWaitMs = 5_000
   for (const queue of Object.values(queues)) queue.on('error', () => {});
   const flows = new FlowProducer({ connection: redis, prefix });
   flows.on('error', () => {});
-  let events: QueueEvents | undefined;
-  let eventsConnection: Redis | undefined;
+  const events = new Map<QueueName, { events: QueueEvents; connection: Redis }>();
 
   return {
     config,
     redis,
     queues,
     flows,
-    predictEvents() {
-      if (!events) {
-        eventsConnection = createRedisConnection(config.REDIS_URL, 'worker');
-        eventsConnection.on('error', () => {});
-        events = new QueueEvents(QueueName.predict, { connection: eventsConnection, prefix });
-        events.on('error', () => {});
+    queueEvents(queue) {
+      let entry = events.get(queue);
+      if (!entry) {
+        const connection = createRedisConnection(config.REDIS_URL, 'worker');
+        connection.on('error', () => {});
+        entry = { connection, events: new QueueEvents(queue, { connection, prefix }) };
+        entry.events.on('error', () => {});
+        // One listener per open SSE stream.
+        entry.events.setMaxListeners(0);
+        events.set(queue, entry);
       }
-      return events;
+      return entry.events;
     },
     models: new ModelRegistry(redis, prefix),
     datasets: new DatasetRegistry(redis, prefix),
     store: new FileSystemArtifactStore(config.MODEL_STORE_DIR),
     async close() {
-      await events?.close();
-      eventsConnection?.disconnect();
+      for (const entry of events.values()) {
+        await entry.events.close();
+        entry.connection.disconnect();
+      }
       await flows.close();
       await Promise.all(Object.values(queues).map((q) => q.close()));
       redis.disconnect();

@@ -102,7 +102,7 @@ export const jobRoutes: FastifyPluginAsyncTypebox = async (app) => {
       );
       const wait = request.query.wait;
       if (wait > 0) {
-        const events = app.services.predictEvents();
+        const events = app.services.queueEvents(QueueName.predict);
         await withRedisTimeout(events.waitUntilReady(), timeout);
         const finished = await job.waitUntilFinished(events, wait * 1000).then(
           () => true,
