@@ -38,8 +38,11 @@ export const jobEventRoutes: FastifyPluginAsyncTypebox = async (app) => {
       reply.hijack();
       const out = reply.raw;
       out.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
-      const send = (event: string, data: unknown) => out.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
       let closed = false;
+      const send = (event: string, data: unknown) => {
+        // The client may have gone while a Redis read was in flight.
+        if (!closed && !out.writableEnded) out.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+      };
       const sendState = async () => {
         const current = await queues[queue].getJob(id);
         if (!current || closed) return;
