@@ -67,6 +67,10 @@ describe('upload → train → predict', () => {
 
     const again = await system.api.inject({ method: 'POST', url: '/v1/predict?wait=30', payload: { model: job.result.modelId, horizon: 7 } });
     expect(again.json().result.forecast).toEqual(result.forecast);
+
+    const shortHistory = await system.api.inject({ method: 'POST', url: '/v1/predict', payload: { model: 'seasonal-lstm', history: [1, 2, 3] } });
+    expect(shortHistory.statusCode).toBe(400);
+    expect(shortHistory.json()).toMatchObject({ field: 'body/history', message: `history has 3 values; model ${job.result.modelId} needs at least its window, 12` });
   });
 
   it('streams a training\'s progress as server-sent events until it ends', async () => {

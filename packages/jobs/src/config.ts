@@ -78,9 +78,10 @@ export const WorkerConfigSchema = Type.Composite([
       description: 'Byte bound of the in-memory LRU of loaded models (weights); 0 disables caching',
     }),
     LOCK_DURATION_MS: Integer({
-      default: 30_000,
+      default: 60_000,
       minimum: 500,
-      description: 'BullMQ job lock; renewed every half of it while a job runs. A worker that dies loses its jobs to others after this',
+      description:
+        'BullMQ job lock, renewed every half of it while a job runs; one training batch must take less than that half. A worker that dies loses its jobs to others after this',
     }),
     STALLED_INTERVAL_MS: Integer({
       default: 30_000,
