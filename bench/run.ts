@@ -27,7 +27,7 @@ async function main(): Promise<void> {
   const redis = await startTestRedis();
   const storeDir = await mkdtemp(path.join(tmpdir(), 'mlq-bench-'));
   const shared = { REDIS_URL: redis.url, QUEUE_PREFIX: redis.prefix, MODEL_STORE_DIR: storeDir, LOG_LEVEL: 'warn' };
-  const api = await buildServer({ config: parseConfig(ApiConfigSchema, { ...shared, PORT: '0' }) });
+  const api = await buildServer({ config: parseConfig(ApiConfigSchema, { ...shared, PORT: '0', RATE_LIMIT_PER_MINUTE: '0' }) });
   const address = await api.listen({ host: '127.0.0.1', port: 0 });
   const post = async (url: string, body: unknown) => {
     const response = await fetch(`${address}${url}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });

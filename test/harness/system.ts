@@ -22,7 +22,8 @@ export async function startTestSystem(options: { workers?: number; workerEnv?: R
   const redis = await startTestRedis();
   const storeDir = await mkdtemp(path.join(tmpdir(), 'mlq-store-'));
   const shared = { REDIS_URL: redis.url, QUEUE_PREFIX: redis.prefix, MODEL_STORE_DIR: storeDir };
-  const api = await buildServer({ config: parseConfig(ApiConfigSchema, { ...shared, ...options.apiEnv }) });
+  // Tests poll fast; rate limiting has its own test (apps/api/src/auth.test.ts).
+  const api = await buildServer({ config: parseConfig(ApiConfigSchema, { ...shared, RATE_LIMIT_PER_MINUTE: '0', ...options.apiEnv }) });
   await api.ready();
   const workerEnv = { ...shared, TF_BACKEND: 'auto', ...options.workerEnv };
   const workers: WorkerProcess[] = [];

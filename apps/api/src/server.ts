@@ -3,7 +3,9 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { DatasetCatalog, type ApiConfig } from '@mlq/jobs';
 import { createApiServices, type ApiServices } from './services.ts';
 
+import rateLimit from '@fastify/rate-limit';
 import { errorHandler } from './plugins/errors.ts';
+import { auth } from './plugins/auth.ts';
 import { registerOpenApi } from './plugins/openapi.ts';
 import { registerBoard } from './plugins/board.ts';
 import { healthRoutes } from './routes/health.ts';
@@ -48,12 +50,32 @@ export async function buildServer(options: BuildServerOptions): Promise<FastifyI
   app.addSchema(ModelSchema);
   app.addSchema(DatasetSchema);
   await registerOpenApi(app);
+  const config = options.config;
+  await app.register(auth, {
+    apiKeys: config.API_KEYS.split(',').filter((key) => key.length > 0),
+    boardReadOnly: config.BOARD_READ_ONLY,
+  });
+  if (config.RATE_LIMIT_PER_MINUTE > 0) {
+    await app.register(rateLimit, {
+      global: true,
+      max: config.RATE_LIMIT_PER_MINUTE,
+      timeWindow: 60_000,
+      // After the auth hook, so the limit is per API key.
+      hook: 'preHandler',
+      keyGenerator: (request) => request.apiKeyId ?? request.ip,
+      allowList: (request) => !request.url.startsWith('/v1'),
+      // Counted in Redis, so the limit holds across API replicas; a Redis outage does not block requests.
+      redis: services.redis,
+      nameSpace: `${config.QUEUE_PREFIX}:rate-limit:`,
+      skipOnError: true,
+    });
+  }
   await app.register(healthRoutes);
   await app.register(datasetRoutes);
   await app.register(jobRoutes);
   await app.register(jobEventRoutes);
   await app.register(batchRoutes);
   await app.register(modelRoutes);
-  await registerBoard(app);
+  await registerBoard(app, { readOnly: config.BOARD_READ_ONLY });
   return app;
 }

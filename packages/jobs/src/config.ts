@@ -54,6 +54,18 @@ export const ApiConfigSchema = Type.Composite([
       minimum: 100,
       description: 'A Redis call from the API that takes longer fails with 503',
     }),
+    API_KEYS: Type.String({
+      default: '',
+      pattern: '^[^\\s]*$',
+      description:
+        'Comma-separated API keys. When set, /v1/* needs `Authorization: Bearer <key>` and the dashboard a key as its Basic-auth password; probes stay open',
+    }),
+    BOARD_READ_ONLY: Type.Boolean({ default: false, description: 'Serve the dashboard read-only: no retry, remove, pause or clean' }),
+    RATE_LIMIT_PER_MINUTE: Integer({
+      default: 600,
+      minimum: 0,
+      description: 'Requests to /v1/* per minute per API key (per client address without keys), shared by all API replicas through Redis; 0 disables',
+    }),
   }),
 ]);
 
