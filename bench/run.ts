@@ -36,7 +36,7 @@ async function main(): Promise<void> {
   const get = async (url: string) => (await (await fetch(`${address}${url}`)).json()) as any;
   const workers: WorkerProcess[] = [];
   const startWorker = async () => {
-    const worker = await startWorkerProcess({ ...shared, LOG_LEVEL: 'info' });
+    const worker = await startWorkerProcess({ ...shared, LOG_LEVEL: 'info', METRICS_PORT: '0' });
     workers.push(worker);
     return worker;
   };

@@ -97,7 +97,11 @@ async function main(): Promise<void> {
   const env = { REDIS_URL: redisUrl, MODEL_STORE_DIR: process.env.MODEL_STORE_DIR ?? path.join(root, '.data/store') };
   startService('api', 'apps/api/src/main.ts', { ...env, PORT: port });
   const workers = Number(process.env.WORKERS ?? 1);
-  for (let i = 0; i < workers; i++) startService(`worker ${i + 1}`, 'apps/worker/src/main.ts', env);
+  const metricsPort = Number(process.env.METRICS_PORT ?? 9464);
+  for (let i = 0; i < workers; i++) {
+    // One metrics port per worker process on this machine.
+    startService(`worker ${i + 1}`, 'apps/worker/src/main.ts', { ...env, METRICS_PORT: String(metricsPort === 0 ? 0 : metricsPort + i) });
+  }
   process.on('SIGINT', () => void stop());
   process.on('SIGTERM', () => void stop());
   console.log(
@@ -107,6 +111,7 @@ async function main(): Promise<void> {
       `  API         http://localhost:${port}/v1/datasets`,
       `  OpenAPI     http://localhost:${port}/docs`,
       `  Dashboard   http://localhost:${port}/admin/queues`,
+      `  Metrics     http://localhost:${port}/metrics (API), http://localhost:${metricsPort}/metrics (worker 1)`,
       '  Try it      npm run demo   (in another terminal)',
       '',
     ].join('\n'),

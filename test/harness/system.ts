@@ -25,7 +25,8 @@ export async function startTestSystem(options: { workers?: number; workerEnv?: R
   // Tests poll fast; rate limiting has its own test (apps/api/src/auth.test.ts).
   const api = await buildServer({ config: parseConfig(ApiConfigSchema, { ...shared, RATE_LIMIT_PER_MINUTE: '0', ...options.apiEnv }) });
   await api.ready();
-  const workerEnv = { ...shared, TF_BACKEND: 'auto', ...options.workerEnv };
+  // Several workers run at once here: no fixed metrics port (a metrics test picks a free one).
+  const workerEnv = { ...shared, TF_BACKEND: 'auto', METRICS_PORT: '0', ...options.workerEnv };
   const workers: WorkerProcess[] = [];
   const startWorker = async (extra: Record<string, string> = {}) => {
     const worker = await startWorkerProcess({ ...workerEnv, ...extra });

@@ -63,6 +63,24 @@ describe('the API surface', () => {
     expect(stocks.summary.series.map((s: { name: string }) => s.name)).toEqual(['AAPL', 'AMZN', 'GOOG', 'IBM', 'MSFT']);
   });
 
+  it('exposes queue depths, and the runnable backlog that counts prioritized and due delayed jobs', async () => {
+    const train = app.services.queues.train;
+    await train.add('train', {}, { jobId: 'tr_00000000000000000001' });
+    await train.add('train', {}, { jobId: 'tr_00000000000000000002', priority: 5 });
+    await train.add('train', {}, { jobId: 'tr_00000000000000000003', delay: 1 });
+    await train.add('train', {}, { jobId: 'tr_00000000000000000004', delay: 3_600_000 });
+    await new Promise((r) => setTimeout(r, 20)); // the 1 ms delay has passed; no worker has promoted it
+    const response = await app.inject({ method: 'GET', url: '/metrics' });
+    expect(response.headers['content-type']).toMatch(/^text\/plain/);
+    const text = response.body;
+    expect(text).toMatch(/^mlq_queue_jobs\{queue="train",state="waiting"\} 1$/m);
+    expect(text).toMatch(/^mlq_queue_jobs\{queue="train",state="prioritized"\} 1$/m);
+    expect(text).toMatch(/^mlq_queue_jobs\{queue="train",state="delayed"\} 2$/m);
+    expect(text).toMatch(/^mlq_queue_runnable_jobs\{queue="train"\} 3$/m);
+    expect(text).toMatch(/^mlq_queue_runnable_jobs\{queue="predict"\} 0$/m);
+    await train.obliterate({ force: true });
+  });
+
   it('unknown routes are 404 with a message', async () => {
     const response = await app.inject({ method: 'GET', url: '/v2/nothing' });
     expect(response.statusCode).toBe(404);

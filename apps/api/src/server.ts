@@ -14,6 +14,7 @@ import { jobRoutes } from './routes/jobs.ts';
 import { jobEventRoutes } from './routes/job-events.ts';
 import { batchRoutes } from './routes/batches.ts';
 import { modelRoutes, ModelSchema } from './routes/models.ts';
+import { metricRoutes } from './routes/metrics.ts';
 import { JobViewSchema } from './job-view.ts';
 import { DatasetSchema } from './routes/datasets.ts';
 
@@ -76,6 +77,7 @@ export async function buildServer(options: BuildServerOptions): Promise<FastifyI
   await app.register(jobEventRoutes);
   await app.register(batchRoutes);
   await app.register(modelRoutes);
+  await app.register(metricRoutes(services.redis, services.queues, config.REDIS_TIMEOUT_MS));
   await registerBoard(app, { readOnly: config.BOARD_READ_ONLY });
   return app;
 }

@@ -7,7 +7,7 @@ import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import * as tf from '@tensorflow/tfjs-core';
 import { createJobId, jobCatalog, parseConfig, WorkerConfigSchema, type PredictResult, type TrainResult } from '@mlq/jobs';
-import { startTestRedis, type TestRedis } from '../../../test/harness/redis.ts';
+import { freePort, startTestRedis, type TestRedis } from '../../../test/harness/redis.ts';
 import { startWorkerApp, type WorkerApp } from './worker-app.ts';
 
 let redis: TestRedis;
@@ -20,7 +20,13 @@ let events: { train: QueueEvents; predict: QueueEvents };
 beforeAll(async () => {
   redis = await startTestRedis();
   storeDir = await mkdtemp(path.join(tmpdir(), 'mlq-worker-test-'));
-  const config = parseConfig(WorkerConfigSchema, { REDIS_URL: redis.url, QUEUE_PREFIX: redis.prefix, MODEL_STORE_DIR: storeDir, WORKER_QUEUES: 'train,predict' });
+  const config = parseConfig(WorkerConfigSchema, {
+    REDIS_URL: redis.url,
+    QUEUE_PREFIX: redis.prefix,
+    MODEL_STORE_DIR: storeDir,
+    WORKER_QUEUES: 'train,predict',
+    METRICS_PORT: String(await freePort()),
+  });
   app = await startWorkerApp(config, pino({ level: 'silent' }));
   connection = new Redis(redis.url, { maxRetriesPerRequest: null });
   const prefix = redis.prefix;
@@ -61,6 +67,21 @@ describe('worker in process', () => {
 
     app.context.cache.clear();
     expect(tf.memory().numTensors).toBe(baseline);
+  });
+
+  it('exposes Prometheus metrics with real values: durations, failures, cache, tfjs memory, backend', async () => {
+    const bad = await queues.predict.add('predict', { model: 'no-such-model' }, { jobId: createJobId('predict'), attempts: 1 });
+    await expect(bad.waitUntilFinished(events.predict, 30_000)).rejects.toThrow('model not found: no-such-model');
+    const text = await (await fetch(`http://127.0.0.1:${app.metricsPort}/metrics`)).text();
+    const value = (series: string) => Number(new RegExp(`^${series.replace(/[{}"=,]/g, (c) => `\\${c}`)} (\\S+)$`, 'm').exec(text)?.[1]);
+    expect(value('mlq_job_duration_seconds_count{queue="train",name="train",outcome="completed"}')).toBe(1);
+    expect(value('mlq_job_duration_seconds_count{queue="predict",name="predict",outcome="completed"}')).toBe(100);
+    expect(value('mlq_job_failures_total{queue="predict",name="predict",reason="invalid_input"}')).toBe(1);
+    expect(value('mlq_model_cache_hits_total')).toBe(100);
+    expect(value('mlq_model_cache_bytes')).toBe(0); // cleared by the test above
+    expect(value('mlq_tfjs_tensors')).toBe(tf.memory().numTensors);
+    expect(text).toMatch(/^mlq_tfjs_backend_info\{backend="(wasm|cpu|tensorflow)",package="@tensorflow\/[^"]+",gpu="(true|false)"\} 1$/m);
+    expect((await fetch(`http://127.0.0.1:${app.metricsPort}/healthz`)).status).toBe(200);
   });
 
   it('loads a model trained elsewhere from the store on a miss', async () => {

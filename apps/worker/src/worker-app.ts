@@ -18,10 +18,13 @@ import { createTrainProcessor } from './processors/train.ts';
 import { createForecastProcessor } from './processors/forecast.ts';
 import { createPredictProcessor } from './processors/predict.ts';
 import { createBatchProcessor } from './processors/batch.ts';
+import { createWorkerMetrics, serveMetrics } from './metrics.ts';
 
 export interface WorkerApp {
   context: ProcessorContext;
   workers: Worker[];
+  /** Port of /metrics and /healthz, or null when METRICS_PORT is 0. */
+  metricsPort: number | null;
   /** Stops taking jobs, lets active ones finish for `graceMs`, then releases the rest to other workers. */
   close(graceMs?: number): Promise<void>;
 }
@@ -86,11 +89,14 @@ export async function startWorkerApp(config: WorkerConfig, log: Logger): Promise
     }
   });
 
-  log.info({ queues, backend, pid: process.pid }, 'worker ready');
+  const metrics = config.METRICS_PORT > 0 ? await serveMetrics(createWorkerMetrics(context, workers), config.METRICS_PORT) : undefined;
+
+  log.info({ queues, backend, pid: process.pid, metricsPort: metrics?.port ?? null }, 'worker ready');
 
   return {
     context,
     workers,
+    metricsPort: metrics?.port ?? null,
     async close(graceMs = config.SHUTDOWN_GRACE_MS) {
       const closing = Promise.all(workers.map((worker) => worker.close()));
       const release = setTimeout(() => {
@@ -99,6 +105,7 @@ export async function startWorkerApp(config: WorkerConfig, log: Logger): Promise
       }, graceMs);
       await closing;
       clearTimeout(release);
+      metrics?.server.close();
       await subscriber.quit().catch(() => undefined);
       await redis.quit().catch(() => undefined);
       context.cache.clear();

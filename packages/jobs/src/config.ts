@@ -100,6 +100,12 @@ export const WorkerConfigSchema = Type.Composite([
       minimum: 500,
       description: 'How often this worker looks for stalled jobs (of dead workers) to put back in the queue',
     }),
+    METRICS_PORT: Integer({
+      default: 9464,
+      minimum: 0,
+      maximum: 65535,
+      description: 'Port of the worker\'s Prometheus /metrics and /healthz endpoint; 0 turns it off',
+    }),
     SHUTDOWN_GRACE_MS: Integer({
       default: 25_000,
       minimum: 0,

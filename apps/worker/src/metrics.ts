@@ -1,0 +1,117 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { Job, Worker } from 'bullmq';
+import * as tf from '@tensorflow/tfjs-core';
+import { CANCELLED_REASON } from '@mlq/jobs';
+import type { ProcessorContext } from './context.ts';
+
+/** Why a job failed, in few enough values to be a label. */
+export function failureReason(job: Job | undefined, error: Error): 'cancelled' | 'invalid_input' | 'error' {
+  if (job?.failedReason === CANCELLED_REASON || error.message === CANCELLED_REASON) return 'cancelled';
+  return error.name === 'UnrecoverableError' ? 'invalid_input' : 'error';
+}
+
+/** A counter that mirrors a running total kept elsewhere (the model cache's own counters). */
+function mirroredCounter(registry: Registry, name: string, help: string, read: () => number): void {
+  let reported = 0;
+  new Counter({
+    name,
+    help,
+    registers: [registry],
+    collect() {
+      const now = read();
+      if (now > reported) this.inc(now - reported);
+      reported = now;
+    },
+  });
+}
+
+/**
+ * The worker's Prometheus metrics: job durations and failures by queue and kind, the model
+ * cache, tfjs memory and the active backend. Served with /healthz on METRICS_PORT.
+ */
+export function createWorkerMetrics(context: ProcessorContext, workers: Worker[]) {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'mlq_worker_' });
+  const durations = new Histogram({
+    name: 'mlq_job_duration_seconds',
+    help: 'Time from a job\'s start to its end in this worker',
+    labelNames: ['queue', 'name', 'outcome'],
+    buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600],
+    registers: [registry],
+  });
+  const failures = new Counter({
+    name: 'mlq_job_failures_total',
+    help: 'Failed job attempts by reason: cancelled, invalid_input (not retried) or error (retried while attempts remain)',
+    labelNames: ['queue', 'name', 'reason'],
+    registers: [registry],
+  });
+  const seconds = (job: Job) => ((job.finishedOn ?? Date.now()) - (job.processedOn ?? Date.now())) / 1000;
+  for (const worker of workers) {
+    worker.on('completed', (job) => durations.observe({ queue: worker.name, name: job.name, outcome: 'completed' }, seconds(job)));
+    worker.on('failed', (job, error) => {
+      failures.inc({ queue: worker.name, name: job?.name ?? 'unknown', reason: failureReason(job, error) });
+      if (job) durations.observe({ queue: worker.name, name: job.name, outcome: 'failed' }, seconds(job));
+    });
+  }
+  mirroredCounter(registry, 'mlq_model_cache_hits_total', 'Predictions served by a model already in memory', () => context.cache.stats().hits);
+  mirroredCounter(registry, 'mlq_model_cache_misses_total', 'Predictions that loaded their model from the store', () => context.cache.stats().misses);
+  mirroredCounter(registry, 'mlq_model_cache_evictions_total', 'Models evicted (and disposed) to stay within MODEL_CACHE_BYTES', () => context.cache.stats().evictions);
+  new Gauge({
+    name: 'mlq_model_cache_bytes',
+    help: 'Bytes of weights held by the model cache',
+    registers: [registry],
+    collect() {
+      this.set(context.cache.stats().bytes);
+    },
+  });
+  new Gauge({
+    name: 'mlq_model_cache_models',
+    help: 'Models held by the model cache',
+    registers: [registry],
+    collect() {
+      this.set(context.cache.stats().entries);
+    },
+  });
+  new Gauge({
+    name: 'mlq_tfjs_tensors',
+    help: 'Live tfjs tensors (tf.memory().numTensors)',
+    registers: [registry],
+    collect() {
+      this.set(tf.memory().numTensors);
+    },
+  });
+  new Gauge({
+    name: 'mlq_tfjs_bytes',
+    help: 'Bytes held by live tfjs tensors (tf.memory().numBytes)',
+    registers: [registry],
+    collect() {
+      this.set(tf.memory().numBytes);
+    },
+  });
+  new Gauge({ name: 'mlq_tfjs_backend_info', help: 'The active tfjs backend (value 1)', labelNames: ['backend', 'package', 'gpu'], registers: [registry] }).set(
+    { backend: context.backend.name, package: context.backend.package, gpu: String(context.backend.gpu) },
+    1,
+  );
+  return registry;
+}
+
+/** Serves `/metrics` and `/healthz` (200 while the worker runs). Resolves once listening. */
+export async function serveMetrics(registry: Registry, port: number): Promise<{ server: Server; port: number }> {
+  const server = createServer((request, response) => {
+    const path = request.url?.split('?')[0];
+    if (path === '/metrics') {
+      registry.metrics().then(
+        (text) => response.writeHead(200, { 'content-type': registry.contentType }).end(text),
+        (error: Error) => response.writeHead(500).end(error.message),
+      );
+    } else if (path === '/healthz') {
+      response.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ok"}');
+    } else {
+      response.writeHead(404).end();
+    }
+  });
+  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(port, resolve));
+  return { server, port: (server.address() as AddressInfo).port };
+}
