@@ -1,6 +1,6 @@
 import { UnrecoverableError, Worker, type Job, type Processor } from 'bullmq';
 import type { Logger } from 'pino';
-import { initBackend, type BackendName, type PriceModel } from '@mlq/models';
+import { initBackend, type BackendInfo, type BackendName, type PriceModel } from '@mlq/models';
 import {
   cancelChannel,
   createRedisConnection,
@@ -38,8 +38,24 @@ function routeByName(processors: Record<string, Processor>): Processor {
   };
 }
 
+/**
+ * A GPU worker never falls back silently: with GPU=required it refuses to start (the pod crash-
+ * loops where everyone sees it), with GPU=preferred it starts on the CPU and says so at warn level.
+ */
+function assertGpu(config: WorkerConfig, backend: BackendInfo, log: Logger): void {
+  if (config.GPU === 'off' || backend.gpu) return;
+  const found = `backend ${backend.name} from ${backend.package}`;
+  const advice =
+    'needs @tensorflow/tfjs-node-gpu with its install script run, the NVIDIA driver, CUDA 11.2 and cuDNN 8.1 libraries, and a GPU (nvidia.com/gpu) assigned to the container';
+  if (config.GPU === 'required') {
+    throw new Error(`GPU=required but no usable GPU: ${found}. A GPU worker ${advice}; or set GPU=preferred to run on the CPU`);
+  }
+  log.warn({ backend }, `NO GPU: running on the CPU (${found}); a GPU worker ${advice}`);
+}
+
 export async function startWorkerApp(config: WorkerConfig, log: Logger): Promise<WorkerApp> {
   const backend = await initBackend(config.TF_BACKEND as BackendName, (message) => log.info({ backend: config.TF_BACKEND }, message));
+  assertGpu(config, backend, log);
   const redis = createRedisConnection(config.REDIS_URL, 'worker');
   const store = new FileSystemArtifactStore(config.MODEL_STORE_DIR);
   const context: ProcessorContext = {

@@ -84,6 +84,11 @@ export const WorkerConfigSchema = Type.Composite([
       ['auto', 'tensorflow', 'wasm', 'cpu'].map((b) => Type.Literal(b)),
       { default: 'auto', description: 'tfjs backend: auto = tfjs-node-gpu, tfjs-node, wasm, cpu, first available' },
     ),
+    GPU: Type.Union(['off', 'preferred', 'required'].map((v) => Type.Literal(v)), {
+      default: 'off',
+      description:
+        'For GPU workers. required: refuse to start without a usable GPU; preferred: start on the CPU with a loud warning; off: no check',
+    }),
     MODEL_CACHE_BYTES: Integer({
       default: 512 * 1024 * 1024,
       minimum: 0,

@@ -13,7 +13,7 @@ export interface BackendInfo {
   requested: BackendName;
   /** npm package that provides it. */
   package: string;
-  /** Whether it runs on a GPU (tfjs-node-gpu). */
+  /** Whether it runs on a GPU: tfjs-node-gpu loaded and found a usable device. */
   gpu: boolean;
 }
 
@@ -77,7 +77,10 @@ export function initBackend(requested: BackendName = 'auto', log: (message: stri
       try {
         if (await candidate.activate()) {
           await tf.ready();
-          const info: BackendInfo = { name: tf.getBackend(), requested, package: candidate.package, gpu: candidate.gpu };
+          // tfjs-node-gpu loads without a usable GPU too (TensorFlow then runs on the CPU); its
+          // backend says whether it found a device.
+          const gpu = candidate.gpu && (tf.backend() as { isUsingGpuDevice?: boolean }).isUsingGpuDevice === true;
+          const info: BackendInfo = { name: tf.getBackend(), requested, package: candidate.package, gpu };
           log(`tfjs backend ${info.name} from ${info.package}${info.gpu ? ' (GPU)' : ''}${failures.length ? `; unavailable: ${failures.join(', ')}` : ''}`);
           return info;
         }
