@@ -27,8 +27,16 @@ export class NotEnoughDataError extends ModelError {
   }
 }
 
-/** A value that is not a finite number (NaN, Infinity) in a series. */
-export class InvalidSeriesError extends ModelError {}
+/** A value that is not a finite number (NaN, Infinity) in a series, or one the scaling cannot take. */
+export class InvalidSeriesError extends ModelError {
+  constructor(
+    message: string,
+    /** Index of the offending value, when one is to blame. */
+    readonly index?: number,
+  ) {
+    super(message);
+  }
+}
 
 /** Training stopped through its AbortSignal. */
 export class TrainingCancelledError extends ModelError {
@@ -37,5 +45,5 @@ export class TrainingCancelledError extends ModelError {
   }
 }
 
-/** Training diverged (loss became NaN or infinite). */
+/** Training diverged: the loss or the predictions became NaN or infinite. */
 export class TrainingDivergedError extends ModelError {}

@@ -1,3 +1,4 @@
+// The public API of @mlq/models: price forecasting with TensorFlow.js, no queue or HTTP in it.
 import './tfjs-setup.ts';
 export * from './errors.ts';
 export { initBackend, getBackendInfo, type BackendInfo, type BackendName } from './backend.ts';
@@ -8,16 +9,30 @@ export {
   priceLstmBounds,
   horizonBounds,
   holdoutBounds,
-  resolvePriceParams,
+  validatePriceParams,
   scalingChoices,
   MIN_TRAINING_WINDOWS,
   MIN_LINEAR_POINTS,
+  type Bound,
   type PriceLstmParams,
 } from './price/config.ts';
-export { fitPriceScaler, encodeWindow, encodeTarget, decodePrediction, createWindows, type PriceScaler, type ScalingChoice } from './price/data.ts';
+export {
+  assertFiniteSeries,
+  createWindows,
+  decodePrediction,
+  encodeTarget,
+  encodeWindow,
+  fitPriceScaler,
+  splitHoldout,
+  type MinMaxScaler,
+  type PriceScaler,
+  type RelativeScaler,
+  type ScalingChoice,
+} from './price/data.ts';
 export { fitLinear, predictLinear, type LinearFit } from './price/linear.ts';
-export { errorMetrics, mae, rmse, mape, type ErrorMetrics, type PriceMetrics } from './price/metrics.ts';
+export { evaluate, evaluateHoldout, mae, mape, rmse, type BaselineComparison, type ErrorMetrics, type PriceMetrics } from './price/metrics.ts';
 export { buildPriceLstm } from './price/model.ts';
-export { forecastRecursive, predictNextValues, predictNextCloses } from './price/predict.ts';
+export { forecastRecursive, predictNextCloses, predictNextValues } from './price/predict.ts';
 export { trainPriceModel, type TrainPriceModelOptions, type TrainProgress } from './price/train.ts';
-export { PriceModel, loadPriceModel, type PriceModelMetadata } from './price/price-model.ts';
+export { PriceModel, loadPriceModel } from './price/price-model.ts';
+export { PRICE_MODEL_FORMAT, PRICE_MODEL_FORMAT_VERSION, type PriceModelMetadata } from './price/io.ts';

@@ -10,6 +10,7 @@ export interface PriceLstmParams {
   units2: number;
   /** Dropout rate after each LSTM layer. */
   dropout: number;
+  /** Passes over the training windows. */
   epochs: number;
   /** Windows per gradient step. */
   batchSize: number;
@@ -18,7 +19,7 @@ export interface PriceLstmParams {
   /** Share of the training windows (the most recent ones) used for validation loss. */
   validationSplit: number;
   /** Input scaling: `relative` to each window's last close, `minmax`, or `auto` (relative when all closes are positive). */
-  scaling: 'auto' | 'relative' | 'minmax';
+  scaling: (typeof scalingChoices)[number];
 }
 
 /** The talk's network: LSTM(50, seq) → Dropout(0.2) → LSTM(100) → Dropout(0.2) → Dense(1). */
@@ -34,11 +35,14 @@ export const priceLstmDefaults: Readonly<PriceLstmParams> = {
   scaling: 'auto',
 };
 
-type Bound = { min: number; max: number; integer: boolean; exclusiveMin?: boolean };
+/** Inclusive bounds of a numeric parameter (`min` exclusive when `exclusiveMin`). */
+export type Bound = { min: number; max: number; integer: boolean; exclusiveMin?: boolean };
 
 type NumericParam = Exclude<keyof PriceLstmParams, 'scaling'>;
+/** Accepted values of `scaling`; `auto` is `relative` when every training close is positive, else `minmax`. */
 export const scalingChoices = ['auto', 'relative', 'minmax'] as const;
 
+/** Bounds of every numeric LSTM parameter; `@mlq/jobs`' schemas mirror them (a worker test keeps them equal). */
 export const priceLstmBounds: Readonly<Record<NumericParam, Bound>> = {
   window: { min: 2, max: 365, integer: true },
   units1: { min: 1, max: 512, integer: true },
@@ -68,8 +72,11 @@ function checkBound(field: string, value: unknown, bound: Bound): void {
   if (value > bound.max) throw new ModelConfigError(field, `must be <= ${bound.max}, got ${value}`);
 }
 
-/** Fills defaults and checks every field against its bounds; throws ModelConfigError naming the field. */
-export function resolvePriceParams(params: Partial<PriceLstmParams> = {}): PriceLstmParams {
+/**
+ * Fills defaults and checks every field against its bounds; throws `ModelConfigError` naming the
+ * field and the bound (`window must be <= 365, got 400`). Unknown fields are errors too.
+ */
+export function validatePriceParams(params: Partial<PriceLstmParams> = {}): PriceLstmParams {
   for (const key of Object.keys(params)) {
     if (!(key in priceLstmDefaults)) throw new ModelConfigError(key, `is not a price LSTM parameter (known: ${Object.keys(priceLstmDefaults).join(', ')})`);
   }
@@ -79,6 +86,7 @@ export function resolvePriceParams(params: Partial<PriceLstmParams> = {}): Price
   return resolved;
 }
 
+/** Checks a horizon or holdout length (integer points, 1–365); throws ModelConfigError naming it. */
 export function checkHorizon(field: 'horizon' | 'holdout', value: number): number {
   checkBound(field, value, { ...(field === 'horizon' ? horizonBounds : holdoutBounds), integer: true });
   return value;

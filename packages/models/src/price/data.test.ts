@@ -1,8 +1,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../backend.ts';
-import { assertFiniteSeries, createWindows, decodePrediction, encodeTarget, encodeWindow, fitPriceScaler } from './data.ts';
-import { errorMetrics } from './metrics.ts';
+import { assertFiniteSeries, createWindows, decodePrediction, encodeTarget, encodeWindow, fitPriceScaler, splitHoldout } from './data.ts';
+import { evaluate, evaluateHoldout, mae, mape, rmse } from './metrics.ts';
 import { fitLinear, predictLinear } from './linear.ts';
 
 beforeAll(() => initBackend('auto'));
@@ -38,6 +38,14 @@ describe('windows and scaling', () => {
     expect(() => fitPriceScaler('relative', [-1, 1])).toThrow(/positive closes/);
   });
 
+  it('splits off the last holdout points', () => {
+    expect(splitHoldout([1, 2, 3, 4, 5], 2)).toEqual({ train: [1, 2, 3], holdout: [4, 5] });
+  });
+
+  it('refuses windows that would overflow float32 once scaled', () => {
+    expect(() => createWindows([1e-300, 1e300, 1e-300], 1, { kind: 'relative', scale: 1 })).toThrow(/not finite/);
+  });
+
   it('names the first value that is not finite', () => {
     expect(() => assertFiniteSeries([1, Number.NaN])).toThrow('series value at index 1 is NaN, not a finite number');
     expect(() => assertFiniteSeries([Infinity])).toThrow(/index 0 is Infinity/);
@@ -46,11 +54,28 @@ describe('windows and scaling', () => {
 
 describe('metrics', () => {
   it('match hand-computed values', () => {
-    const m = errorMetrics([100, 200, 0], [110, 190, 5]);
-    expect(m.mae).toBeCloseTo((10 + 10 + 5) / 3);
-    expect(m.rmse).toBeCloseTo(Math.sqrt((100 + 100 + 25) / 3));
-    expect(m.mape).toBeCloseTo(((10 / 100 + 10 / 200) / 2) * 100); // zero actuals are skipped
-    expect(errorMetrics([0], [1]).mape).toBeNull();
+    const m = evaluate([100, 200, 0], [110, 190, 5]);
+    expect(m.mae).toBeCloseTo((10 + 10 + 5) / 3, 12);
+    expect(m.rmse).toBeCloseTo(Math.sqrt((100 + 100 + 25) / 3), 12);
+    expect(m.mape).toBeCloseTo(((10 / 100 + 10 / 200) / 2) * 100, 12); // zero actuals are skipped
+    expect(evaluate([0], [1]).mape).toBeNull();
+    expect(mae([1, 2], [2, 4])).toBe(1.5);
+    expect(rmse([1, 2], [2, 4])).toBe(Math.sqrt(2.5));
+    expect(mape([4, -2], [5, -1])).toBe(37.5);
+    expect(() => evaluate([1, 2], [1])).toThrow(/equal, non-empty/);
+  });
+
+  it('score the holdout one step ahead and multi-step against naive and linear baselines', () => {
+    // Training part [1, 3, 2, 5]: line 1.1 + 1.1·t, so 5.5 at t = 4 and 6.6 at t = 5.
+    const closes = [1, 3, 2, 5, 6, 8];
+    const m = evaluateHoldout(closes, 2, [5.5, 6], [5, 5]);
+    expect(m.holdout).toBe(2);
+    expect(m.model).toEqual(evaluate([6, 8], [5.5, 6]));
+    expect(m.naive).toEqual(evaluate([6, 8], [5, 6])); // previous actual close
+    expect(m.linear.mae).toBeCloseTo((0.5 + 1.4) / 2, 12);
+    expect(m.multiStep.model).toEqual(evaluate([6, 8], [5, 5]));
+    expect(m.multiStep.naive).toEqual(evaluate([6, 8], [5, 5])); // last training close, repeated
+    expect(m.multiStep.linear).toEqual(m.linear);
   });
 });
 

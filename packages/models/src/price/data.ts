@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { InvalidSeriesError } from '../errors.ts';
+import type { PriceLstmParams } from './config.ts';
 
 /**
  * How closes become network inputs and targets; fitted on the training part only and stored
@@ -9,11 +10,21 @@ import { InvalidSeriesError } from '../errors.ts';
  *   deviation. Prices that grow by orders of magnitude (Bitcoin: 135 → 4,900) stay in range.
  * - `minmax`: (v − min) / (max − min) over the training part, for series with zeros or negatives.
  */
-export type PriceScaler = { kind: 'minmax'; min: number; max: number } | { kind: 'relative'; scale: number };
+export type PriceScaler = MinMaxScaler | RelativeScaler;
 
-export type ScalingChoice = 'auto' | 'relative' | 'minmax';
+/** MinMaxScaler: v ↦ (v − min) / (max − min), min and max of the training part (a flat part divides by 1). */
+export type MinMaxScaler = { kind: 'minmax'; min: number; max: number };
 
-/** `auto` is `relative` when every training close is positive, else `minmax`. */
+/** v ↦ (v / last − 1) / scale, `last` the window's last close, `scale` the training returns' standard deviation. */
+export type RelativeScaler = { kind: 'relative'; scale: number };
+
+/** What a caller may ask for: `auto` resolves to `relative` or `minmax` when fitted. */
+export type ScalingChoice = PriceLstmParams['scaling'];
+
+/**
+ * Fits a scaler on the training part only (never on the holdout). `auto` is `relative` when every
+ * training close is positive, else `minmax`.
+ */
 export function fitPriceScaler(choice: ScalingChoice, train: readonly number[]): PriceScaler {
   const positive = train.every((v) => v > 0);
   const kind = choice === 'auto' ? (positive ? 'relative' : 'minmax') : choice;
@@ -51,13 +62,28 @@ export function decodePrediction(scaler: PriceScaler, last: number, output: numb
   return scaler.kind === 'relative' ? last * (1 + output * scaler.scale) : output * span(scaler) + scaler.min;
 }
 
-/** Throws naming the first value that is not a finite number. */
-export function assertFiniteSeries(values: readonly number[]): void {
+/** Throws `InvalidSeriesError` naming the first value that is not a finite number. */
+export function assertFiniteSeries(values: readonly number[], what = 'series'): void {
+  if (!Array.isArray(values)) throw new InvalidSeriesError(`${what} must be an array of numbers`);
   for (let i = 0; i < values.length; i++) {
     if (typeof values[i] !== 'number' || !Number.isFinite(values[i])) {
-      throw new InvalidSeriesError(`series value at index ${i} is ${String(values[i])}, not a finite number`);
+      throw new InvalidSeriesError(`${what} value at index ${i} is ${String(values[i])}, not a finite number`, i);
     }
   }
+}
+
+/** Throws `InvalidSeriesError` naming the first value ≤ 0: `relative` scaling divides by closes. */
+export function assertPositiveSeries(values: readonly number[], what = 'series'): void {
+  const i = values.findIndex((v) => !(v > 0));
+  if (i >= 0) throw new InvalidSeriesError(`${what} value at index ${i} is ${values[i]}; this model uses relative scaling and needs positive closes`, i);
+}
+
+/**
+ * Splits a series (oldest first) into the part a model is fitted on and the last `holdout`
+ * points it is evaluated on.
+ */
+export function splitHoldout(closes: readonly number[], holdout: number): { train: number[]; holdout: number[] } {
+  return { train: closes.slice(0, closes.length - holdout), holdout: closes.slice(closes.length - holdout) };
 }
 
 /**
@@ -73,5 +99,8 @@ export function createWindows(closes: readonly number[], window: number, scaler:
     inputs.set(encodeWindow(scaler, slice), i * window);
     targets[i] = encodeTarget(scaler, slice[window - 1]!, closes[i + window]!);
   }
+  // Extreme but finite closes (1e308) can still overflow once scaled: NaN must never reach a model.
+  const bad = [inputs, targets].findIndex((values) => values.some((v) => !Number.isFinite(v)));
+  if (bad >= 0) throw new InvalidSeriesError(`scaled ${bad === 0 ? 'inputs' : 'targets'} are not finite: values too large for float32`);
   return { xs: tf.tensor3d(inputs, [count, window, 1]), ys: tf.tensor2d(targets, [count, 1]), count };
 }

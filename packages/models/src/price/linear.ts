@@ -6,8 +6,10 @@ export interface LinearFit {
   points: number;
 }
 
+/** Ordinary least squares of `values[t]` on t; one value gives a flat line. */
 export function fitLinear(values: readonly number[]): LinearFit {
   const n = values.length;
+  if (n === 0) throw new RangeError('a linear fit needs at least one value');
   if (n === 1) return { intercept: values[0]!, slope: 0, points: 1 };
   const meanT = (n - 1) / 2;
   const meanY = values.reduce((s, v) => s + v, 0) / n;

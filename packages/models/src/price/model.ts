@@ -3,9 +3,28 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import type { PriceLstmParams } from './config.ts';
 
 /**
+ * Sets the forget-gate part of an LSTM's bias (`[4 · units]`, gates in order i, f, c, o) to
+ * `value`: Keras' `unit_forget_bias=True`, the default of the talk's network. tfjs' own
+ * `unitForgetBias` option leaks four tensors per layer each time a model is built or loaded.
+ */
+function setForgetBias(lstm: tfl.LayersModel['layers'][number], value: number): void {
+  tf.tidy(() => {
+    const [kernel, recurrentKernel, bias] = lstm.getWeights();
+    const units = bias!.shape[0]! / 4;
+    lstm.setWeights([kernel!, recurrentKernel!, tf.concat([tf.zeros([units]), tf.fill([units], value), tf.zeros([2 * units])])]);
+  });
+}
+
+/**
  * The talk's network: input `[null, window, 1]` → LSTM(units1, returnSequences) → Dropout →
  * LSTM(units2) → Dropout → Dense(1), output `[null, 1]`. Compiled with MSE and RMSprop; the
  * optimizer is returned so the caller can dispose it (tfjs-layers does not own it).
+ *
+ * `seed` makes the initial weights deterministic (Glorot-uniform kernels, orthogonal recurrent
+ * kernels). Dropout is deliberately not seeded: tfjs draws a seeded mask afresh from the same
+ * seed on every call, so a seeded Dropout would drop the same units at every step. Batch order
+ * (tfjs shuffles with Math.random) is not seeded either, so training itself is not bit-for-bit
+ * reproducible.
  */
 export function buildPriceLstm(params: PriceLstmParams, seed?: number): { model: tfl.LayersModel; optimizer: tf.Optimizer } {
   const seeded = (offset: number) => (seed === undefined ? {} : { seed: seed + offset });
@@ -18,16 +37,17 @@ export function buildPriceLstm(params: PriceLstmParams, seed?: number): { model:
         kernelInitializer: tfl.initializers.glorotUniform(seeded(1)),
         recurrentInitializer: tfl.initializers.orthogonal(seeded(2)),
       }),
-      tfl.layers.dropout({ rate: params.dropout, ...seeded(3) }),
+      tfl.layers.dropout({ rate: params.dropout }),
       tfl.layers.lstm({
         units: params.units2,
         kernelInitializer: tfl.initializers.glorotUniform(seeded(4)),
         recurrentInitializer: tfl.initializers.orthogonal(seeded(5)),
       }),
-      tfl.layers.dropout({ rate: params.dropout, ...seeded(6) }),
+      tfl.layers.dropout({ rate: params.dropout }),
       tfl.layers.dense({ units: 1, kernelInitializer: tfl.initializers.glorotUniform(seeded(7)) }),
     ],
   });
+  for (const layer of model.layers) if (layer.getClassName() === 'LSTM') setForgetBias(layer, 1);
   const optimizer = tf.train.rmsprop(params.learningRate);
   model.compile({ optimizer, loss: 'meanSquaredError' });
   return { model, optimizer };

@@ -12,7 +12,10 @@ export function predictNextValues(model: tfl.LayersModel, windows: Float32Array,
   return Array.from(values);
 }
 
-/** One-step predictions of the close after each window (raw closes in, closes out). */
+/**
+ * One-step predictions of the close after each window: `windows` holds `count` arrays of
+ * `window` closes (oldest first); returns `count` closes, in one forward pass `[count, window, 1]`.
+ */
 export function predictNextCloses(model: tfl.LayersModel, scaler: PriceScaler, windows: ReadonlyArray<readonly number[]>, window: number): number[] {
   const encoded = new Float32Array(windows.length * window);
   windows.forEach((w, i) => encoded.set(encodeWindow(scaler, w), i * window));
@@ -20,8 +23,9 @@ export function predictNextCloses(model: tfl.LayersModel, scaler: PriceScaler, w
 }
 
 /**
- * Recursive multi-step forecast: predict the next close from the last `window` closes, append
- * it, repeat `horizon` times. Closes in, closes out.
+ * Recursive multi-step forecast: predict the next close from the last `window` closes of
+ * `history` (oldest first, at least `window` of them), append it, repeat `horizon` times.
+ * Closes in, `horizon` closes out; one `[1, window, 1]` forward pass per step, each tidied.
  */
 export function forecastRecursive(model: tfl.LayersModel, scaler: PriceScaler, history: readonly number[], window: number, horizon: number): number[] {
   const buffer = history.slice(-window);

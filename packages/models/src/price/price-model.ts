@@ -1,74 +1,63 @@
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { loadLayersModel, readJson, saveLayersModel, writeJson, type ArtifactIO } from '../io.ts';
+import type { ArtifactIO } from '../io.ts';
 import { ModelError, NotEnoughDataError } from '../errors.ts';
-import { checkHorizon, type PriceLstmParams } from './config.ts';
-import { assertFiniteSeries, type PriceScaler } from './data.ts';
-import { fitLinear, predictLinear, type LinearFit } from './linear.ts';
-import { forecastRecursive } from './predict.ts';
+import { checkHorizon, MIN_LINEAR_POINTS, type PriceLstmParams } from './config.ts';
+import { assertFiniteSeries, assertPositiveSeries } from './data.ts';
+import { readPriceArtifacts, writePriceArtifacts, type PriceModelMetadata } from './io.ts';
+import { fitLinear, predictLinear } from './linear.ts';
 import type { PriceMetrics } from './metrics.ts';
+import { forecastRecursive } from './predict.ts';
 
-export const PRICE_MODEL_FORMAT = 'mlq-price-model';
-
-/** Everything besides the weights, saved as `metadata.json` (JSON-serialisable). */
-export interface PriceModelMetadata {
-  format: typeof PRICE_MODEL_FORMAT;
-  formatVersion: 1;
-  kind: 'lstm' | 'linear';
-  /** LSTM hyperparameters; null for linear. */
-  params: PriceLstmParams | null;
-  /** Fitted on the training part only; null for linear. */
-  scaler: PriceScaler | null;
-  /** The line through the whole series: the linear model's forecast (also kept for LSTMs, as a baseline). */
-  linear: LinearFit;
-  horizon: number;
-  holdout: number;
-  /** Points the weights were fitted on (the series less its holdout). */
-  trainedPoints: number;
-  seriesLength: number;
-  /** The last `window` closes, forecast from when no history is given. */
-  historyTail: number[];
-  metrics: PriceMetrics;
-  backend: string;
-  tfjsVersion: string;
-  createdAt: string;
-}
-
-/** A trained price model: forecast, save, dispose. */
+/**
+ * A trained price model: forecast, save, dispose. Made by `trainPriceModel` or `loadPriceModel`;
+ * an LSTM holds tfjs weights until `dispose()`.
+ */
 export class PriceModel {
+  #network: tfl.LayersModel | null;
+  #disposed = false;
+  #metadataBytes: number | undefined;
+
+  /** @internal Use `trainPriceModel` or `loadPriceModel`. Takes ownership of `network`. */
   constructor(
     readonly metadata: PriceModelMetadata,
-    private readonly network: tfl.LayersModel | null,
-  ) {}
+    network: tfl.LayersModel | null,
+  ) {
+    this.#network = network;
+  }
 
   get kind(): 'lstm' | 'linear' {
     return this.metadata.kind;
   }
 
-  /** LSTM hyperparameters (empty for linear). */
+  /** LSTM hyperparameters as trained (empty for linear). */
   get params(): Partial<PriceLstmParams> {
     return this.metadata.params ?? {};
   }
 
+  /** Holdout errors of the model and the naive and linear baselines. */
   get metrics(): PriceMetrics {
     return this.metadata.metrics;
   }
 
   /**
-   * The next `horizon` values after the training series, or after `history` (oldest first) when
-   * given: an LSTM forecasts recursively from its last `window` values; a linear model fits its
-   * line to `history` and extends it. Returns plain numbers in price units.
+   * The next `horizon` closes (1–365; default: the horizon it was trained with), after the
+   * training series or after `history` (oldest first) when given. An LSTM forecasts recursively
+   * from the last `window` values (so `history` needs at least `window`); a linear model fits its
+   * line to `history` (at least 2 values) and extends it. Returns finite numbers in price units.
    */
-  forecast(horizon = this.metadata.horizon, history?: readonly number[]): number[] {
+  forecast(horizon: number = this.metadata.horizon, history?: readonly number[]): number[] {
+    if (this.#disposed) throw new ModelError('this price model was disposed');
     checkHorizon('horizon', horizon);
-    if (history) assertFiniteSeries(history);
+    if (history) assertFiniteSeries(history, 'history');
     let result: number[];
-    if (this.network) {
-      const window = this.metadata.params!.window;
+    if (this.#network) {
+      const { window } = this.metadata.params!;
       const source = history ?? this.metadata.historyTail;
       if (source.length < window) throw new NotEnoughDataError(source.length, window, `a forecast from history with window ${window}`);
-      result = forecastRecursive(this.network, this.metadata.scaler!, source, window, horizon);
+      if (this.metadata.scaler!.kind === 'relative') assertPositiveSeries(source.slice(-window), 'history');
+      result = forecastRecursive(this.#network, this.metadata.scaler!, source, window, horizon);
     } else if (history) {
-      if (history.length < 2) throw new NotEnoughDataError(history.length, 2, 'a linear forecast from history');
+      if (history.length < MIN_LINEAR_POINTS) throw new NotEnoughDataError(history.length, MIN_LINEAR_POINTS, 'a linear forecast from history');
       result = predictLinear(fitLinear(history), history.length, horizon);
     } else {
       result = predictLinear(this.metadata.linear, this.metadata.seriesLength, horizon);
@@ -77,25 +66,32 @@ export class PriceModel {
     return result;
   }
 
-  /** Bytes of weights held in memory (float32), for byte-bounded caches. */
+  /**
+   * Bytes this model holds: its weights as float32 (4 per parameter; none for linear) plus its
+   * metadata as JSON. For byte-bounded caches.
+   */
   byteSize(): number {
-    return this.network ? this.network.countParams() * 4 : 64;
+    this.#metadataBytes ??= JSON.stringify(this.metadata).length;
+    return (this.#network ? this.#network.countParams() * 4 : 0) + this.#metadataBytes;
   }
 
+  /** Writes `metadata.json`, and `model.json` + `weights.bin` for an LSTM. */
   async save(io: ArtifactIO): Promise<void> {
-    if (this.network) await saveLayersModel(this.network, io);
-    await writeJson(io, 'metadata.json', this.metadata);
+    if (this.#disposed) throw new ModelError('this price model was disposed');
+    await writePriceArtifacts(io, this.metadata, this.#network);
   }
 
+  /** Frees the weights. Idempotent; the model cannot forecast or save afterwards. */
   dispose(): void {
-    this.network?.dispose();
+    if (this.#disposed) return;
+    this.#disposed = true;
+    this.#network?.dispose();
+    this.#network = null;
   }
 }
 
 /** Loads a model saved by `PriceModel.save`, in this process or another. */
 export async function loadPriceModel(io: ArtifactIO): Promise<PriceModel> {
-  const metadata = await readJson<PriceModelMetadata>(io, 'metadata.json');
-  if (metadata.format !== PRICE_MODEL_FORMAT) throw new ModelError(`not a price model (format ${String(metadata.format)})`);
-  const network = metadata.kind === 'lstm' ? await loadLayersModel(io) : null;
+  const { metadata, network } = await readPriceArtifacts(io);
   return new PriceModel(metadata, network);
 }

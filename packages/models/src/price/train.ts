@@ -1,58 +1,51 @@
 import * as tf from '@tensorflow/tfjs-core';
+import type * as tfl from '@tensorflow/tfjs-layers';
 import { NotEnoughDataError, TrainingCancelledError, TrainingDivergedError } from '../errors.ts';
-import { checkHorizon, horizonBounds, MIN_LINEAR_POINTS, MIN_TRAINING_WINDOWS, resolvePriceParams, type PriceLstmParams } from './config.ts';
-import { assertFiniteSeries, createWindows, fitPriceScaler } from './data.ts';
+import { checkHorizon, horizonBounds, MIN_LINEAR_POINTS, MIN_TRAINING_WINDOWS, validatePriceParams, type PriceLstmParams } from './config.ts';
+import { assertFiniteSeries, createWindows, fitPriceScaler, splitHoldout, type PriceScaler } from './data.ts';
+import { PRICE_MODEL_FORMAT, PRICE_MODEL_FORMAT_VERSION, type PriceModelMetadata } from './io.ts';
 import { fitLinear, predictLinear } from './linear.ts';
-import { errorMetrics, type PriceMetrics } from './metrics.ts';
+import { evaluateHoldout } from './metrics.ts';
 import { buildPriceLstm } from './model.ts';
-import { predictNextCloses } from './predict.ts';
-import { PRICE_MODEL_FORMAT, PriceModel, type PriceModelMetadata } from './price-model.ts';
+import { forecastRecursive, predictNextCloses } from './predict.ts';
+import { PriceModel } from './price-model.ts';
 
+/** What `onEpochEnd` receives after each epoch. */
 export interface TrainProgress {
   /** 1-based. */
   epoch: number;
   epochs: number;
-  /** Training MSE on scaled values. */
+  /** Mean training loss of the epoch: MSE on scaled values. */
   loss: number;
+  /** MSE on the validation windows; null when `validationSplit` leaves none. */
   valLoss: number | null;
 }
 
 export interface TrainPriceModelOptions {
+  /** `lstm`: the talk's network; `linear`: least squares on the time index (no tfjs). */
   kind: 'lstm' | 'linear';
+  /** LSTM hyperparameters; omitted ones take `priceLstmDefaults`. Ignored for linear. */
   params?: Partial<PriceLstmParams>;
-  /** Default forecast horizon stored with the model. Default 10. */
+  /** Default forecast horizon stored with the model, 1–365 points. @defaultValue 10 */
   horizon?: number;
-  /** Points held out at the end for metrics. Default: horizon. */
+  /** Points held out at the end for metrics, 1–365; never fitted on. @defaultValue the horizon */
   holdout?: number;
-  /** Checked after every batch; aborting rejects with TrainingCancelledError. */
+  /** Checked after every batch; aborting rejects with `TrainingCancelledError`. */
   signal?: AbortSignal;
+  /** Called (and awaited) after every epoch. */
   onEpochEnd?: (progress: TrainProgress) => void | Promise<void>;
-  /** Seeds weight initialisation and dropout. */
+  /** Seeds the initial weights (see `buildPriceLstm` for what stays random). */
   seed?: number;
 }
 
-/**
- * Metrics on the held-out tail, one step ahead: each holdout point is predicted from the actual
- * values before it (the model from its window, naive as the previous value, linear from the
- * line fitted to the training part).
- */
-function holdoutMetrics(closes: readonly number[], holdout: number, modelPredictions: number[]): PriceMetrics {
-  const n = closes.length;
-  const actual = closes.slice(n - holdout);
-  const trainLine = fitLinear(closes.slice(0, n - holdout));
-  return {
-    model: errorMetrics(actual, modelPredictions),
-    naive: errorMetrics(actual, closes.slice(n - holdout - 1, n - 1)),
-    linear: errorMetrics(actual, predictLinear(trainLine, n - holdout, holdout)),
-    holdout,
-    method: 'one-step-ahead',
-  };
+function throwIfAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw new TrainingCancelledError(signal.reason);
 }
 
-function baseMetadata(closes: readonly number[], horizon: number, holdout: number): Omit<PriceModelMetadata, 'kind' | 'params' | 'scaler' | 'historyTail' | 'metrics'> {
+function baseMetadata(closes: readonly number[], horizon: number, holdout: number) {
   return {
     format: PRICE_MODEL_FORMAT,
-    formatVersion: 1,
+    formatVersion: PRICE_MODEL_FORMAT_VERSION,
     linear: fitLinear(closes),
     horizon,
     holdout,
@@ -61,13 +54,18 @@ function baseMetadata(closes: readonly number[], horizon: number, holdout: numbe
     backend: tf.getBackend(),
     tfjsVersion: tf.version_core,
     createdAt: new Date().toISOString(),
-  };
+  } satisfies Partial<PriceModelMetadata>;
 }
 
 /**
  * Trains a price model on a series of closes (oldest first). The last `holdout` points are
- * never used for fitting: they give the metrics. The LSTM yields to the event loop after every
- * batch, so a queue worker's lock renewal keeps running during long trainings.
+ * never used for fitting the scaler or the weights: they give the metrics (see `PriceMetrics`).
+ *
+ * The LSTM trains on sliding windows `[count, window, 1]` → next close `[count, 1]` with
+ * `model.fit(…, { yieldEvery: 'batch' })`, so the event loop runs between batches (a queue
+ * worker keeps renewing its job lock). Rejects with `NotEnoughDataError`, `InvalidSeriesError`,
+ * `ModelConfigError`, `TrainingCancelledError` (signal aborted) or `TrainingDivergedError`
+ * (NaN loss), having disposed every tensor it made.
  */
 export async function trainPriceModel(closes: readonly number[], options: TrainPriceModelOptions): Promise<PriceModel> {
   assertFiniteSeries(closes);
@@ -78,29 +76,62 @@ export async function trainPriceModel(closes: readonly number[], options: TrainP
   if (options.kind === 'linear') {
     const needed = holdout + MIN_LINEAR_POINTS;
     if (n < needed) throw new NotEnoughDataError(n, needed, `holdout ${holdout} + ${MIN_LINEAR_POINTS} training points`);
-    if (options.signal?.aborted) throw new TrainingCancelledError(options.signal.reason);
-    const trainLine = fitLinear(closes.slice(0, n - holdout));
-    return new PriceModel(
-      {
-        ...baseMetadata(closes, horizon, holdout),
-        kind: 'linear',
-        params: null,
-        scaler: null,
-        historyTail: [],
-        metrics: holdoutMetrics(closes, holdout, predictLinear(trainLine, n - holdout, holdout)),
-      },
-      null,
-    );
+    throwIfAborted(options.signal);
+    const trainLine = predictLinear(fitLinear(splitHoldout(closes, holdout).train), n - holdout, holdout);
+    const metadata: PriceModelMetadata = {
+      ...baseMetadata(closes, horizon, holdout),
+      kind: 'linear',
+      params: null,
+      scaler: null,
+      historyTail: [],
+      metrics: evaluateHoldout(closes, holdout, trainLine, trainLine),
+    };
+    return new PriceModel(metadata, null);
   }
+  if (options.kind !== 'lstm') throw new TypeError(`kind must be "lstm" or "linear", got ${String(options.kind)}`);
 
-  const params = resolvePriceParams(options.params);
+  const params = validatePriceParams(options.params);
   const { window } = params;
   const needed = window + holdout + MIN_TRAINING_WINDOWS;
   if (n < needed) throw new NotEnoughDataError(n, needed, `window ${window} + holdout ${holdout} + ${MIN_TRAINING_WINDOWS} training windows`);
+  throwIfAborted(options.signal);
 
-  const trainPart = closes.slice(0, n - holdout);
-  const scaler = fitPriceScaler(params.scaling, trainPart);
-  const windows = createWindows(trainPart, window, scaler);
+  const { train } = splitHoldout(closes, holdout);
+  const scaler = fitPriceScaler(params.scaling, train);
+  const resolved: PriceLstmParams = { ...params, scaling: scaler.kind };
+  const model = await fitPriceLstm(train, scaler, resolved, options);
+  try {
+    const oneStep = predictNextCloses(
+      model,
+      scaler,
+      Array.from({ length: holdout }, (_, i) => closes.slice(n - holdout + i - window, n - holdout + i)),
+      window,
+    );
+    const multiStep = forecastRecursive(model, scaler, train, window, holdout);
+    if (![...oneStep, ...multiStep].every(Number.isFinite)) throw new TrainingDivergedError('training diverged: holdout predictions are not finite');
+    const metadata: PriceModelMetadata = {
+      ...baseMetadata(closes, horizon, holdout),
+      kind: 'lstm',
+      params: resolved,
+      scaler,
+      historyTail: closes.slice(-window),
+      metrics: evaluateHoldout(closes, holdout, oneStep, multiStep),
+    };
+    return new PriceModel(metadata, model);
+  } catch (error) {
+    model.dispose();
+    throw error;
+  }
+}
+
+/**
+ * Builds and fits the LSTM on the training part. The most recent `validationSplit` of the
+ * windows give the validation loss. Returns the fitted network (the caller owns it); on any
+ * failure disposes the network, and always the window tensors and the optimizer.
+ */
+async function fitPriceLstm(train: readonly number[], scaler: PriceScaler, params: PriceLstmParams, options: TrainPriceModelOptions): Promise<tfl.LayersModel> {
+  const { signal } = options;
+  const windows = createWindows(train, params.window, scaler);
   const validationCount = Math.floor(windows.count * params.validationSplit);
   const fitCount = windows.count - validationCount;
   const [xs, xsVal] = tf.split(windows.xs, [fitCount, validationCount], 0) as [tf.Tensor3D, tf.Tensor3D];
@@ -108,49 +139,40 @@ export async function trainPriceModel(closes: readonly number[], options: TrainP
   tf.dispose([windows.xs, windows.ys]);
 
   const { model, optimizer } = buildPriceLstm(params, options.seed);
-  let diverged = false;
+  let divergedAt: string | undefined;
+  const stopIfDiverged = (where: string, loss: unknown) => {
+    if (divergedAt === undefined && !Number.isFinite(Number(loss))) {
+      divergedAt = `${where}: loss ${String(loss)}`;
+      model.stopTraining = true;
+    }
+  };
   try {
     await model.fit(xs, ys, {
       epochs: params.epochs,
       batchSize: params.batchSize,
       shuffle: true,
       verbose: 0,
+      // Hands the event loop back after every batch: BullMQ renews job locks from it.
       yieldEvery: 'batch',
       ...(validationCount > 0 ? { validationData: [xsVal, ysVal] as [tf.Tensor, tf.Tensor] } : {}),
       callbacks: {
-        onBatchEnd: async () => {
-          if (options.signal?.aborted) model.stopTraining = true;
+        onBatchEnd: async (batch, logs) => {
+          stopIfDiverged(`batch ${batch + 1}`, logs?.loss);
+          if (signal?.aborted) model.stopTraining = true;
         },
         onEpochEnd: async (epoch, logs) => {
-          const loss = Number(logs?.loss);
-          if (!Number.isFinite(loss)) {
-            diverged = true;
-            model.stopTraining = true;
-            return;
-          }
+          stopIfDiverged(`epoch ${epoch + 1}`, logs?.loss);
+          if (signal?.aborted || divergedAt !== undefined) return;
           const valLoss = logs?.val_loss === undefined ? null : Number(logs.val_loss);
-          if (!options.signal?.aborted) await options.onEpochEnd?.({ epoch: epoch + 1, epochs: params.epochs, loss, valLoss });
+          await options.onEpochEnd?.({ epoch: epoch + 1, epochs: params.epochs, loss: Number(logs?.loss), valLoss });
         },
       },
     });
-    if (options.signal?.aborted) throw new TrainingCancelledError(options.signal.reason);
-    if (diverged) throw new TrainingDivergedError('training diverged: the loss became NaN; lower learningRate');
-
-    const holdoutWindows = Array.from({ length: holdout }, (_, i) => closes.slice(n - holdout + i - window, n - holdout + i));
-    const predictions = predictNextCloses(model, scaler, holdoutWindows, window);
-    if (!predictions.every(Number.isFinite)) throw new TrainingDivergedError('training diverged: predictions are not finite');
-
-    return new PriceModel(
-      {
-        ...baseMetadata(closes, horizon, holdout),
-        kind: 'lstm',
-        params: { ...params, scaling: scaler.kind },
-        scaler,
-        historyTail: closes.slice(-window),
-        metrics: holdoutMetrics(closes, holdout, predictions),
-      },
-      model,
-    );
+    throwIfAborted(signal);
+    if (divergedAt !== undefined) {
+      throw new TrainingDivergedError(`training diverged at ${divergedAt}; try a lower learningRate (was ${params.learningRate})`);
+    }
+    return model;
   } catch (error) {
     model.dispose();
     throw error;
