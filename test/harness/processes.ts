@@ -59,7 +59,7 @@ export async function startWorkerProcess(env: Record<string, string>): Promise<W
       };
       const timer = setTimeout(() => {
         waiters.delete(waiter);
-        reject(new Error(`worker log line not seen in ${timeoutMs} ms; stderr: ${stderr.slice(-2000)}`));
+        reject(new Error(`worker log line not seen in ${timeoutMs} ms; last log lines: ${JSON.stringify(logs.slice(-5)).slice(-2000)}; stderr: ${stderr.slice(-2000)}`));
       }, timeoutMs);
       waiters.add(waiter);
       void exited.then((code) => {

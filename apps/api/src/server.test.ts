@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
-import { ApiConfigSchema, parseConfig } from '@mlq/jobs';
+import { Worker } from 'bullmq';
+import { ApiConfigSchema, createRedisConnection, parseConfig } from '@mlq/jobs';
 import { startTestRedis, type TestRedis } from '../../../test/harness/redis.ts';
 import { buildServer } from './server.ts';
 
@@ -78,6 +79,20 @@ describe('the API surface', () => {
     expect(text).toMatch(/^mlq_queue_jobs\{queue="train",state="delayed"\} 2$/m);
     expect(text).toMatch(/^mlq_queue_runnable_jobs\{queue="train"\} 3$/m);
     expect(text).toMatch(/^mlq_queue_runnable_jobs\{queue="predict"\} 0$/m);
+
+    // An active job counts in the demand, so autoscaling never removes the worker running it.
+    await train.add('train', {}, { jobId: 'tr_00000000000000000005' });
+    const connection = createRedisConnection(redis.url, 'worker');
+    const worker = new Worker('train', null, { connection, prefix: redis.prefix });
+    const active = await worker.getNextJob('token-1', { block: false });
+    expect(active?.id).toBe('tr_00000000000000000001');
+    const loads = (await app.inject({ method: 'GET', url: '/metrics/queues' })).json();
+    // Taking a job also promoted the due delayed one to the wait list.
+    expect(loads.train).toEqual({ waiting: 2, prioritized: 1, delayedDue: 0, active: 1, runnable: 3, demand: 4 });
+    expect(loads.predict).toEqual({ waiting: 0, prioritized: 0, delayedDue: 0, active: 0, runnable: 0, demand: 0 });
+    expect(Object.keys(loads).sort()).toEqual(['batch', 'predict', 'train']);
+    await worker.close();
+    connection.disconnect();
     await train.obliterate({ force: true });
   });
 

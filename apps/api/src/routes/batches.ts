@@ -116,6 +116,7 @@ export const batchRoutes: FastifyPluginAsyncTypebox = async (app) => {
         // A flow of hundreds of children is one larger multi/exec.
         timeout * 4,
       );
+      request.log.info({ batchId, queue: QueueName.batch, children: chosen.length }, 'batch enqueued');
       return reply.status(202).send({ batchId, series: chosen.length, skipped, location: `/v1/batches/${batchId}` });
     },
   );

@@ -57,6 +57,7 @@ export const jobRoutes: FastifyPluginAsyncTypebox = async (app) => {
       }
       const jobId = createJobId('train');
       await withRedisTimeout(queues.train.add('train', payload, { ...jobCatalog.train.options, jobId }), timeout);
+      request.log.info({ jobId, queue: QueueName.train }, 'job enqueued');
       return reply.status(202).send(accepted(jobId, QueueName.train));
     },
   );
@@ -100,6 +101,7 @@ export const jobRoutes: FastifyPluginAsyncTypebox = async (app) => {
         queues.predict.add('predict', { ...payload, model: model.id }, { ...jobCatalog.predict.options, jobId }),
         timeout,
       );
+      request.log.info({ jobId, queue: QueueName.predict, model: model.id }, 'job enqueued');
       const wait = request.query.wait;
       if (wait > 0) {
         const events = app.services.queueEvents(QueueName.predict);

@@ -6,20 +6,41 @@ import { queueNames, withRedisTimeout, type QueueName } from '@mlq/jobs';
 
 const states = ['waiting', 'prioritized', 'delayed', 'active', 'completed', 'failed', 'waiting-children', 'paused'] as const;
 
-/**
- * Jobs that a worker could start now: waiting + prioritized + delayed ones whose time has come.
- * BullMQ's wait list alone misses the last two, so autoscaling on it never fires for them.
- * Delayed scores are `timestamp · 4096 + counter` (BullMQ's encoding), so "due" is a ZCOUNT.
- */
-export async function runnableJobs(redis: Redis, queue: Queue): Promise<number> {
-  const [counts, due] = await Promise.all([
-    queue.getJobCounts('waiting', 'prioritized'),
-    redis.zcount(queue.keys.delayed!, 0, Date.now() * 0x1000 + 0xfff),
-  ]);
-  return (counts.waiting ?? 0) + (counts.prioritized ?? 0) + due;
+/** One queue's load, as autoscalers need it. */
+export interface QueueLoad {
+  waiting: number;
+  prioritized: number;
+  /** Delayed jobs whose time has come but that no worker has promoted yet. */
+  delayedDue: number;
+  active: number;
+  /** Jobs a worker could start now: waiting + prioritized + delayedDue. */
+  runnable: number;
+  /** Jobs that need a worker slot now: runnable + active. Scale workers on this. */
+  demand: number;
 }
 
-/** `GET /metrics`: Prometheus text format; queue depths are read from Redis on each scrape. */
+/**
+ * Reads a queue's load from Redis. BullMQ's wait list alone misses prioritized and due delayed
+ * jobs, so autoscaling on it never fires for them; and leaving out active jobs would scale a
+ * worker away while it trains. Delayed scores are `timestamp · 4096 + counter` (BullMQ's
+ * encoding), so "due" is a ZCOUNT.
+ */
+export async function queueLoad(redis: Redis, queue: Queue): Promise<QueueLoad> {
+  const [counts, delayedDue] = await Promise.all([
+    queue.getJobCounts('waiting', 'prioritized', 'active'),
+    redis.zcount(queue.keys.delayed!, 0, Date.now() * 0x1000 + 0xfff),
+  ]);
+  const waiting = counts.waiting ?? 0;
+  const prioritized = counts.prioritized ?? 0;
+  const active = counts.active ?? 0;
+  const runnable = waiting + prioritized + delayedDue;
+  return { waiting, prioritized, delayedDue, active, runnable, demand: runnable + active };
+}
+
+/**
+ * `GET /metrics`: Prometheus text format; `GET /metrics/queues`: each queue's load as JSON. Queue
+ * depths are read from Redis on each request.
+ */
 export function metricRoutes(redis: Redis, queues: Record<QueueName, Queue>, redisTimeoutMs: number): FastifyPluginAsync {
   return async (app) => {
     const registry = new Registry();
@@ -42,13 +63,19 @@ export function metricRoutes(redis: Redis, queues: Record<QueueName, Queue>, red
       labelNames: ['queue'],
       registers: [registry],
       async collect() {
-        for (const name of queueNames) this.set({ queue: name }, await withRedisTimeout(runnableJobs(redis, queues[name]), redisTimeoutMs));
+        for (const name of queueNames) this.set({ queue: name }, (await withRedisTimeout(queueLoad(redis, queues[name]), redisTimeoutMs)).runnable);
       },
     });
 
     app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
       const text = await registry.metrics();
       return reply.type(registry.contentType).send(text);
+    });
+
+    // For KEDA's metrics-api scaler (k8s/base/worker-autoscaling.yaml): valueLocation `train.demand`.
+    app.get('/metrics/queues', { schema: { hide: true } }, async () => {
+      const loads = await withRedisTimeout(Promise.all(queueNames.map((name) => queueLoad(redis, queues[name]))), redisTimeoutMs);
+      return Object.fromEntries(queueNames.map((name, i) => [name, loads[i]!])) as Record<QueueName, QueueLoad>;
     });
   };
 }
