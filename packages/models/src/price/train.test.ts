@@ -33,6 +33,15 @@ describe('price LSTM', () => {
     expect(tf.memory().numTensors).toBe(baseline);
   });
 
+  it('trains the same model from the same seed, and another from another seed', async () => {
+    const train = (seed: number) => trainPriceModel(series.slice(0, 150), { kind: 'lstm', params: { ...small, epochs: 3 }, horizon: 6, seed });
+    const [a, b, c] = [await train(7), await train(7), await train(8)];
+    expect(b.forecast()).toEqual(a.forecast());
+    expect(b.metrics).toEqual(a.metrics);
+    expect(c.forecast()).not.toEqual(a.forecast());
+    for (const model of [a, b, c]) model.dispose();
+  });
+
   it('fits the scaler on the training part only, never on the holdout', async () => {
     const closes = [...series.slice(0, 100), 500, 1]; // the holdout holds the series' max and min
     const model = await trainPriceModel(closes, { kind: 'lstm', params: { ...small, epochs: 1, scaling: 'minmax' }, holdout: 2 });

@@ -9,6 +9,7 @@ import { evaluateHoldout } from './metrics.ts';
 import { buildPriceLstm } from './model.ts';
 import { forecastRecursive, predictNextCloses } from './predict.ts';
 import { PriceModel } from './price-model.ts';
+import { createRandom } from '../samples/synthetic.ts';
 
 /** What `onEpochEnd` receives after each epoch. */
 export interface TrainProgress {
@@ -34,8 +35,21 @@ export interface TrainPriceModelOptions {
   signal?: AbortSignal;
   /** Called (and awaited) after every epoch. */
   onEpochEnd?: (progress: TrainProgress) => void | Promise<void>;
-  /** Seeds the initial weights (see `buildPriceLstm` for what stays random). */
+  /**
+   * Seeds the initial weights and each epoch's window order: with `dropout: 0` the same seed
+   * trains the same model on one backend (see `buildPriceLstm` for what stays random).
+   */
   seed?: number;
+}
+
+/** 0…count-1 in a Fisher–Yates order drawn from `random`. */
+function shuffledIndices(count: number, random: () => number): Int32Array {
+  const indices = Int32Array.from({ length: count }, (_, i) => i);
+  for (let i = count - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [indices[i], indices[j]] = [indices[j]!, indices[i]!];
+  }
+  return indices;
 }
 
 function throwIfAborted(signal: AbortSignal | undefined): void {
@@ -146,28 +160,41 @@ async function fitPriceLstm(train: readonly number[], scaler: PriceScaler, param
       model.stopTraining = true;
     }
   };
+  // Each epoch's order comes from a PRNG seeded with `seed` (tfjs' own shuffle uses Math.random),
+  // so the same seed trains the same model.
+  const random = createRandom(options.seed ?? Math.floor(Math.random() * 2 ** 32));
   try {
-    await model.fit(xs, ys, {
-      epochs: params.epochs,
-      batchSize: params.batchSize,
-      shuffle: true,
-      verbose: 0,
-      // Hands the event loop back after every batch: BullMQ renews job locks from it.
-      yieldEvery: 'batch',
-      ...(validationCount > 0 ? { validationData: [xsVal, ysVal] as [tf.Tensor, tf.Tensor] } : {}),
-      callbacks: {
-        onBatchEnd: async (batch, logs) => {
-          stopIfDiverged(`batch ${batch + 1}`, logs?.loss);
-          if (signal?.aborted) model.stopTraining = true;
-        },
-        onEpochEnd: async (epoch, logs) => {
-          stopIfDiverged(`epoch ${epoch + 1}`, logs?.loss);
-          if (signal?.aborted || divergedAt !== undefined) return;
-          const valLoss = logs?.val_loss === undefined ? null : Number(logs.val_loss);
-          await options.onEpochEnd?.({ epoch: epoch + 1, epochs: params.epochs, loss: Number(logs?.loss), valLoss });
-        },
-      },
-    });
+    for (let epoch = 0; epoch < params.epochs && !signal?.aborted && divergedAt === undefined; epoch++) {
+      const order = tf.tensor1d(shuffledIndices(fitCount, random), 'int32');
+      const [epochXs, epochYs] = [tf.gather(xs, order), tf.gather(ys, order)];
+      order.dispose();
+      try {
+        await model.fit(epochXs, epochYs, {
+          epochs: epoch + 1,
+          initialEpoch: epoch,
+          batchSize: params.batchSize,
+          shuffle: false,
+          verbose: 0,
+          // Hands the event loop back after every batch: BullMQ renews job locks from it.
+          yieldEvery: 'batch',
+          ...(validationCount > 0 ? { validationData: [xsVal, ysVal] as [tf.Tensor, tf.Tensor] } : {}),
+          callbacks: {
+            onBatchEnd: async (batch, logs) => {
+              stopIfDiverged(`batch ${batch + 1}`, logs?.loss);
+              if (signal?.aborted) model.stopTraining = true;
+            },
+            onEpochEnd: async (finished, logs) => {
+              stopIfDiverged(`epoch ${finished + 1}`, logs?.loss);
+              if (signal?.aborted || divergedAt !== undefined) return;
+              const valLoss = logs?.val_loss === undefined ? null : Number(logs.val_loss);
+              await options.onEpochEnd?.({ epoch: finished + 1, epochs: params.epochs, loss: Number(logs?.loss), valLoss });
+            },
+          },
+        });
+      } finally {
+        tf.dispose([epochXs, epochYs]);
+      }
+    }
     throwIfAborted(signal);
     if (divergedAt !== undefined) {
       throw new TrainingDivergedError(`training diverged at ${divergedAt}; try a lower learningRate (was ${params.learningRate})`);
