@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { cached } from './cached.ts';
 import { loadPriceDirectory, readPriceCsvFile } from './load.ts';
 import type { PriceCollection } from './price-collection.ts';
 
@@ -38,17 +39,6 @@ export function resolveVegaStocksCsv(): string {
     if (parent === dir) throw new Error('cannot find the vega-datasets package root');
     dir = parent;
   }
-}
-
-function cached(load: () => Promise<PriceCollection>): () => Promise<PriceCollection> {
-  let pending: Promise<PriceCollection> | undefined;
-  return () => {
-    pending ??= load().catch((error: unknown) => {
-      pending = undefined; // let a later call retry
-      throw error;
-    });
-    return pending;
-  };
 }
 
 /** Datasets that ship with the project: `crypto-top100` and `vega-stocks`. */

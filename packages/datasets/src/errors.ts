@@ -93,3 +93,19 @@ export function assertMinimumLength(series: SeriesLength, needed: number, what: 
   const points = 'rows' in series ? series.rows : series.values.length;
   if (points < needed) throw new DatasetTooShortError(series.name, points, needed, what, file);
 }
+
+/** The conversation owner named by a caller takes part in none of the threads (HTTP 400). */
+export class UnknownOwnerError extends Error {
+  /** The name asked for. */
+  readonly owner: string;
+  /** Names that appear in the most threads (the export's owner is in all of them), most first. */
+  readonly candidates: readonly string[];
+
+  constructor(owner: string, candidates: readonly string[]) {
+    const shown = candidates.map((name) => `"${name}"`).join(', ');
+    super(`"${owner}" takes part in none of the conversations${candidates.length ? `; names seen in the most threads: ${shown}` : ''}`);
+    this.name = 'UnknownOwnerError';
+    this.owner = owner;
+    this.candidates = candidates;
+  }
+}

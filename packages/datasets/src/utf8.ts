@@ -4,9 +4,10 @@ import { DatasetParseError } from './errors.ts';
  * Decodes bytes as UTF-8, refusing anything else (binary files, Latin-1 exports) instead of
  * letting replacement characters into the data. A leading BOM is dropped.
  * @param file name used in the error message
+ * @param kind what the file should hold, for the hint at the end of the message
  * @throws DatasetParseError naming the line and offset of the first invalid byte
  */
-export function decodeUtf8Strict(bytes: Uint8Array, file: string): string {
+export function decodeUtf8Strict(bytes: Uint8Array, file: string, kind = 'CSV text'): string {
   try {
     return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
   } catch {
@@ -18,7 +19,7 @@ export function decodeUtf8Strict(bytes: Uint8Array, file: string): string {
     throw new DatasetParseError({
       file,
       line,
-      problem: `not UTF-8 text (byte 0x${byte.toString(16).padStart(2, '0')} at offset ${offset}); upload CSV text saved as UTF-8`,
+      problem: `not UTF-8 text (byte 0x${byte.toString(16).padStart(2, '0')} at offset ${offset}); upload ${kind} saved as UTF-8`,
     });
   }
 }
