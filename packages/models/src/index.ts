@@ -1,4 +1,4 @@
-// The public API of @mlq/models: price forecasting with TensorFlow.js, no queue or HTTP in it.
+// The public API of @mlq/models: price forecasting and the seq2seq chat model with TensorFlow.js, no queue or HTTP in it.
 import './tfjs-setup.ts';
 export * from './errors.ts';
 export { initBackend, getBackendInfo, type BackendInfo, type BackendName } from './backend.ts';
@@ -36,3 +36,4 @@ export { forecastRecursive, predictNextCloses, predictNextValues } from './price
 export { trainPriceModel, type TrainPriceModelOptions, type TrainProgress } from './price/train.ts';
 export { PriceModel, loadPriceModel } from './price/price-model.ts';
 export { PRICE_MODEL_FORMAT, PRICE_MODEL_FORMAT_VERSION, type PriceModelMetadata } from './price/io.ts';
+export * from './seq2seq/index.ts';

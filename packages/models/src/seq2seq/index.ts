@@ -1,0 +1,28 @@
+// The seq2seq chat model family: (message → reply) pairs in, an encoder-decoder LSTM that replies out.
+import '../tfjs-setup.ts';
+export { probeBounds, replyBounds, seq2seqBounds, seq2seqDefaults, validateSeq2SeqParams, type Seq2SeqBound, type Seq2SeqParams } from './config.ts';
+export {
+  detokenize,
+  END,
+  END_ID,
+  PAD,
+  PAD_ID,
+  SPECIAL_TOKENS,
+  START,
+  START_ID,
+  tokenize,
+  Tokenizer,
+  UNK,
+  UNK_ID,
+  type EncodedReply,
+  type FitTokenizerOptions,
+  type TokenizerJSON,
+} from './tokenizer.ts';
+export { createEmbeddingMatrix, type EmbeddingCoverage, type WordVectors } from './word-vectors.ts';
+export type { ChatPair } from './data.ts';
+export { smallTalkPairs } from './small-talk.ts';
+export { buildSeq2SeqNetwork } from './model.ts';
+export { trainSeq2Seq, type Seq2SeqProgress, type TrainSeq2SeqOptions } from './train.ts';
+export { ChatModel, loadChatModel, type BeamReplyOptions, type ChatReply, type GreedyReplyOptions, type ReplyOptions } from './chat-model.ts';
+export { CHAT_MODEL_FORMAT, CHAT_MODEL_FORMAT_VERSION, type ChatModelMetadata, type ChatModelMetrics } from './io.ts';
+export { evaluateTokenAccuracy, type TokenAccuracyReport } from './evaluate.ts';

@@ -1,0 +1,33 @@
+import type { ChatPair } from './data.ts';
+
+/** 28 short, distinct exchanges: a tiny chat history for tests and demos (a model can learn them by heart). */
+export const smallTalkPairs: readonly ChatPair[] = [
+  ['hi', 'hey! how are you?'],
+  ['how are you?', 'good thanks, you?'],
+  ['what are you doing tonight?', 'watching a movie at home'],
+  ['want to grab lunch?', 'sure, where?'],
+  ['did you see the game?', 'yes, what a finish!'],
+  ['good morning', 'morning :)'],
+  ['are you coming to the party?', 'maybe, who is going?'],
+  ['thanks for yesterday', 'anytime, it was fun'],
+  ['where are you?', 'on my way'],
+  ['call me later', 'ok, after work'],
+  ['happy birthday!', 'thank you so much!'],
+  ['lol', 'haha'],
+  ['good night', 'night, sleep well'],
+  ['are you free on saturday?', 'yes, what is the plan?'],
+  ['i miss you', 'miss you too'],
+  ['what time is it?', 'almost five'],
+  ['can you help me move?', 'of course, when?'],
+  ['how was the trip?', 'amazing, the food was great'],
+  ['do you like pizza?', 'i love pizza'],
+  ['see you tomorrow', 'see you!'],
+  ['are you awake?', 'yes, what is up?'],
+  ['where should we meet?', 'at the station'],
+  ['what did you eat?', 'pasta again'],
+  ['is it raining there?', 'no, it is sunny'],
+  ['congrats on the new job!', 'thanks, i am so happy'],
+  ['sorry i am late', 'no worries'],
+  ['what are you reading?', 'a book about space'],
+  ["let's go running", 'too tired today'],
+].map(([input, reply]) => ({ input: input!, reply: reply! }));
