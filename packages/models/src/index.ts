@@ -1,4 +1,5 @@
-// The public API of @mlq/models: price forecasting and the seq2seq chat model with TensorFlow.js, no queue or HTTP in it.
+// The public API of @mlq/models: price forecasting, character-level text generation and the seq2seq chat model
+// with TensorFlow.js; no queue or HTTP in it.
 import './tfjs-setup.ts';
 export * from './errors.ts';
 export { initBackend, getBackendInfo, type BackendInfo, type BackendName } from './backend.ts';
@@ -37,3 +38,4 @@ export { trainPriceModel, type TrainPriceModelOptions, type TrainProgress } from
 export { PriceModel, loadPriceModel } from './price/price-model.ts';
 export { PRICE_MODEL_FORMAT, PRICE_MODEL_FORMAT_VERSION, type PriceModelMetadata } from './price/io.ts';
 export * from './seq2seq/index.ts';
+export * from './textgen/index.ts';
