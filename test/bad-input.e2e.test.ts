@@ -37,7 +37,7 @@ describe('bad input is answered 4xx with a message, and nothing crashes', () => 
     expect(missing.statusCode).toBe(400);
     expect(missing.json().message).toMatch(/must have required property 'model'/);
 
-    const unknownField = await post('/v1/predict', { model: 'x', temperature: 2 });
+    const unknownField = await post('/v1/predict', { model: 'x', colour: 2 });
     expect(unknownField.statusCode).toBe(400);
     expect(unknownField.json().message).toMatch(/additional properties/);
 

@@ -44,7 +44,14 @@ describe('the API surface', () => {
         '/v1/train',
       ].sort(),
     );
-    expect(doc.paths['/v1/train'].post.requestBody.content['application/json'].schema.properties.params.properties.window.maximum).toBe(365);
+    const trainVariants = doc.paths['/v1/train'].post.requestBody.content['application/json'].schema.anyOf;
+    const variant = (kind: string) => trainVariants.find((v: { properties: { kind: { enum?: string[]; const?: string } } }) => (v.properties.kind.const ?? v.properties.kind.enum?.[0]) === kind);
+    expect(variant('price').properties.params.properties.window.maximum).toBe(365);
+    expect(variant('textgen').properties.params.properties.units.maximum).toBe(1024);
+    expect(variant('seq2seq').properties.params.properties.probes.maxItems).toBe(10);
+    expect(Object.keys(doc.paths['/v1/predict'].post.requestBody.content['application/json'].schema.properties)).toEqual(
+      expect.arrayContaining(['model', 'horizon', 'seedText', 'temperature', 'message', 'strategy', 'beamWidth']),
+    );
     expect((await app.inject({ method: 'GET', url: '/docs' })).statusCode).toBeLessThan(400);
   });
 

@@ -1,8 +1,11 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import type { BackendInfo, PriceModel } from '@mlq/models';
+import type { BackendInfo, ChatModel, PriceModel, TextModel } from '@mlq/models';
 import type { ArtifactStore, DatasetCatalog, ModelRegistry, WorkerConfig } from '@mlq/jobs';
 import type { ModelCache } from './model-cache.ts';
+
+/** Any trained model the worker keeps hot: each family's class has `dispose()` and `byteSize()`. */
+export type LoadedModel = PriceModel | TextModel | ChatModel;
 
 /** What processors share within one worker process. */
 export interface ProcessorContext {
@@ -11,7 +14,7 @@ export interface ProcessorContext {
   store: ArtifactStore;
   models: ModelRegistry;
   datasets: DatasetCatalog;
-  cache: ModelCache<PriceModel>;
+  cache: ModelCache<LoadedModel>;
   backend: BackendInfo;
   log: Logger;
 }

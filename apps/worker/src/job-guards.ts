@@ -3,7 +3,7 @@ import type { Static, TSchema } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { ModelError, TrainingCancelledError } from '@mlq/models';
 import { DatasetParseError, UnknownSeriesError } from '@mlq/datasets';
-import { CANCELLED_REASON, cancelKey, DatasetNotFoundError, ModelNotFoundError } from '@mlq/jobs';
+import { CANCELLED_REASON, cancelKey, DatasetKindError, DatasetNotFoundError, ModelNotFoundError } from '@mlq/jobs';
 import type { ProcessorContext } from './context.ts';
 
 /** Reasons a worker aborts a job's signal with. */
@@ -28,7 +28,7 @@ export async function assertNotCancelled(ctx: ProcessorContext, job: Job): Promi
  * Translates what a processor threw into BullMQ's terms:
  * - cancelled by a user → UnrecoverableError('cancelled'): failed, not retried, shown as cancelled;
  * - aborted by shutdown → the job goes back to the wait list for another worker (no attempt spent);
- * - bad input (unknown model, dataset or series, too little data, bad params, a diverged
+ * - bad input (unknown model, dataset or series, a dataset of the wrong kind, too little data, bad params, a diverged
  *   training) → not retried: the same input would fail the same way;
  * - anything else → rethrown, so BullMQ retries it with backoff.
  */
@@ -45,6 +45,7 @@ export async function settleFailure(error: unknown, job: Job, token: string | un
     error instanceof DatasetParseError ||
     error instanceof UnknownSeriesError ||
     error instanceof DatasetNotFoundError ||
+    error instanceof DatasetKindError ||
     error instanceof ModelNotFoundError
   ) {
     throw new UnrecoverableError((error as Error).message);

@@ -51,4 +51,35 @@ describe('ModelCache', () => {
     cache.clear();
     expect(cache.stats().bytes).toBe(0);
   });
+
+  it('keeps a model that useAsync runs on alive when it is evicted meanwhile, and disposes it after', async () => {
+    const cache = new ModelCache<FakeModel>(50);
+    const loads: string[] = [];
+    let finish!: () => void;
+    const running = cache.useAsync('a', loader('a', 40, loads), async (m) => {
+      await new Promise<void>((resolve) => (finish = resolve));
+      return m;
+    });
+    await new Promise((resolve) => setImmediate(resolve));
+    await cache.use('b', loader('b', 40, loads), (m) => m); // evicts a while it runs
+    expect(cache.has('a')).toBe(false);
+    finish();
+    const { value: a } = await running;
+    expect(a.disposed).toBe(true);
+    expect(cache.stats()).toMatchObject({ evictions: 1, entries: 1, bytes: 40 });
+  });
+
+  it('disposes a model larger than the bound only after its last concurrent user', async () => {
+    const cache = new ModelCache<FakeModel>(10);
+    const seen: boolean[] = [];
+    await Promise.all(
+      [1, 2].map(() =>
+        cache.useAsync('huge', loader('huge', 11, []), async (m) => {
+          await new Promise((resolve) => setImmediate(resolve));
+          seen.push(m.disposed);
+        }),
+      ),
+    );
+    expect(seen).toEqual([false, false]);
+  });
 });

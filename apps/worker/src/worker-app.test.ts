@@ -6,7 +6,7 @@ import { Queue, QueueEvents } from 'bullmq';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import * as tf from '@tensorflow/tfjs-core';
-import { createJobId, jobCatalog, parseConfig, WorkerConfigSchema, type PredictResult, type TrainResult } from '@mlq/jobs';
+import { createJobId, jobCatalog, parseConfig, WorkerConfigSchema, type PricePredictResult as PredictResult, type TrainResult } from '@mlq/jobs';
 import { freePort, startTestRedis, type TestRedis } from '../../../test/harness/redis.ts';
 import { startWorkerApp, type WorkerApp } from './worker-app.ts';
 

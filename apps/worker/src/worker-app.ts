@@ -1,6 +1,6 @@
 import { UnrecoverableError, Worker, type Job, type Processor } from 'bullmq';
 import type { Logger } from 'pino';
-import { initBackend, type BackendInfo, type BackendName, type PriceModel } from '@mlq/models';
+import { initBackend, type BackendInfo, type BackendName } from '@mlq/models';
 import {
   cancelChannel,
   createRedisConnection,
@@ -11,7 +11,7 @@ import {
   QueueName,
   type WorkerConfig,
 } from '@mlq/jobs';
-import type { ProcessorContext } from './context.ts';
+import type { LoadedModel, ProcessorContext } from './context.ts';
 import { ModelCache } from './model-cache.ts';
 import { AbortReason } from './job-guards.ts';
 import { createTrainProcessor } from './processors/train.ts';
@@ -64,7 +64,7 @@ export async function startWorkerApp(config: WorkerConfig, log: Logger): Promise
     store,
     models: new ModelRegistry(redis, config.QUEUE_PREFIX),
     datasets: new DatasetCatalog(new DatasetRegistry(redis, config.QUEUE_PREFIX), store),
-    cache: new ModelCache<PriceModel>(config.MODEL_CACHE_BYTES),
+    cache: new ModelCache<LoadedModel>(config.MODEL_CACHE_BYTES),
     backend,
     log,
   };

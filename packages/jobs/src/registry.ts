@@ -1,22 +1,14 @@
 import type { Redis } from 'ioredis';
-import type { DatasetSummary } from '@mlq/datasets';
+import type { ConversationPairsSummary, DatasetSummary, TextCorpusSummary } from '@mlq/datasets';
 
-/** Metadata of a trained model; the weights live in the artifact store under `artifactPrefix`. */
-export interface ModelRecord {
+/** What every trained model's record holds; the weights live in the artifact store under `artifactPrefix`. */
+interface ModelRecordBase {
   id: string;
   name: string;
   version: number;
-  kind: 'price';
-  architecture: 'lstm' | 'linear';
   dataset: string;
-  series: string;
   params: Record<string, unknown>;
   metrics: Record<string, unknown>;
-  horizon: number;
-  /** Last date of the training series (ISO), so forecasts can carry dates. */
-  lastDate: string | null;
-  /** Typical spacing of the series' dates in days (1 for daily, ~30 for monthly). */
-  dateStepDays: number | null;
   createdAt: string;
   artifactStore: string;
   artifactPrefix: string;
@@ -25,23 +17,97 @@ export interface ModelRecord {
   trainJobId: string;
 }
 
-export type NewModelRecord = Omit<ModelRecord, 'version' | 'createdAt'>;
+export interface PriceModelRecord extends ModelRecordBase {
+  kind: 'price';
+  architecture: 'lstm' | 'linear';
+  series: string;
+  horizon: number;
+  /** Last date of the training series (ISO), so forecasts can carry dates. */
+  lastDate: string | null;
+  /** Typical spacing of the series' dates in days (1 for daily, ~30 for monthly). */
+  dateStepDays: number | null;
+}
 
-export interface DatasetRecord {
+export interface TextGenModelRecord extends ModelRecordBase {
+  kind: 'textgen';
+  architecture: 'gru' | 'lstm';
+  preset: string;
+  /** Distinct characters the model reads and writes. */
+  vocabularySize: number;
+}
+
+export interface Seq2SeqModelRecord extends ModelRecordBase {
+  kind: 'seq2seq';
+  architecture: 'lstm-encoder-decoder';
+  vocabularySize: number;
+  /** Dataset id of the word vectors that initialised the embedding, if any. */
+  wordVectors: string | null;
+}
+
+export type ModelRecord = PriceModelRecord | TextGenModelRecord | Seq2SeqModelRecord;
+
+type WithoutAssigned<T> = T extends unknown ? Omit<T, 'version' | 'createdAt'> : never;
+export type NewModelRecord = WithoutAssigned<ModelRecord>;
+
+/** Kinds of dataset: what a model family trains on. */
+export type DatasetKind = 'prices' | 'text' | 'pairs' | 'word-vectors';
+
+/** Summary of a pairs dataset: how many, from what, and for a Messenger export what was skipped. */
+export interface PairsSummary {
+  pairs: number;
+  source: 'messenger' | 'json' | 'csv' | 'builtin';
+  /** Messenger exports only: the owner whose replies were taken, and the importer's report. */
+  owner?: string;
+  maxGapMinutes?: number;
+  messenger?: ConversationPairsSummary;
+  /** A few pairs, to see what the model will learn. */
+  examples: Array<{ input: string; reply: string }>;
+}
+
+export interface WordVectorsSummary {
+  format: 'glove' | 'word2vec';
+  words: number;
+  dimension: number;
+  duplicatesSkipped: number;
+}
+
+export type TextSummary = TextCorpusSummary & { unigramBitsPerChar: number };
+
+interface DatasetRecordBase {
   id: string;
   name: string;
-  kind: 'prices';
   source: 'builtin' | 'upload';
   description: string;
-  format: DatasetSummary['format'];
-  summary: DatasetSummary;
   createdAt: string;
-  /** Upload only: where the raw file lives and how to parse it again. */
+  /** Upload only: where the stored file lives. */
   artifactKey?: string;
   bytes?: number;
-  seriesName?: string;
   license?: string;
 }
+
+export interface PriceDatasetRecord extends DatasetRecordBase {
+  kind: 'prices';
+  format: DatasetSummary['format'];
+  summary: DatasetSummary;
+  seriesName?: string;
+}
+export interface TextDatasetRecord extends DatasetRecordBase {
+  kind: 'text';
+  format: 'text';
+  summary: TextSummary;
+}
+export interface PairsDatasetRecord extends DatasetRecordBase {
+  kind: 'pairs';
+  format: PairsSummary['source'];
+  summary: PairsSummary;
+}
+export interface WordVectorsDatasetRecord extends DatasetRecordBase {
+  kind: 'word-vectors';
+  format: WordVectorsSummary['format'];
+  summary: WordVectorsSummary;
+}
+
+export type DatasetRecord = PriceDatasetRecord | TextDatasetRecord | PairsDatasetRecord | WordVectorsDatasetRecord;
 
 /** Raised for a model reference that resolves to nothing. */
 export class ModelNotFoundError extends Error {

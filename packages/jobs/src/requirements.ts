@@ -21,3 +21,33 @@ export function requiredSeriesLength(
   if (architecture === 'linear') return held + PRICE_MIN_LINEAR_POINTS;
   return (params?.window ?? PRICE_DEFAULT_WINDOW) + held + PRICE_MIN_TRAINING_WINDOWS;
 }
+
+/**
+ * The textgen presets (mirrors `@mlq/models`' `textGenPresets`; a worker contract test keeps them
+ * equal), so the API can check a request before a worker builds anything.
+ */
+export const TEXTGEN_PRESETS = {
+  default: { cell: 'gru', layers: 1, units: 128, seqLength: 60, step: 60, dropout: 0, batchSize: 32, epochs: 5, learningRate: 0.005, validationSplit: 0.05, checkpointEverySteps: 200 },
+  talk: { cell: 'gru', layers: 3, units: 512, seqLength: 30, step: 30, dropout: 0.2, batchSize: 200, epochs: 10, learningRate: 0.001, validationSplit: 0.05, checkpointEverySteps: 500 },
+} as const;
+
+/**
+ * Fewest characters a text needs for these textgen params: one window of `seqLength + 1` in the
+ * training part and, when `validationSplit` > 0, one in the validation tail (mirrors the model
+ * library's `splitCorpus`).
+ */
+export function requiredTextCharacters(params: { seqLength?: number; validationSplit?: number } | undefined, preset: keyof typeof TEXTGEN_PRESETS = 'default'): number {
+  const seqLength = params?.seqLength ?? TEXTGEN_PRESETS[preset].seqLength;
+  const split = params?.validationSplit ?? TEXTGEN_PRESETS[preset].validationSplit;
+  const window = seqLength + 1;
+  const fits = (length: number) => {
+    const validation = Math.floor(length * split);
+    return length - validation >= window && (split === 0 || validation >= window);
+  };
+  let needed = window;
+  while (!fits(needed)) needed++;
+  return needed;
+}
+
+/** Default embedding width of the seq2seq model (mirrors `@mlq/models`' `seq2seqDefaults`). */
+export const SEQ2SEQ_DEFAULT_EMBEDDING_SIZE = 64;

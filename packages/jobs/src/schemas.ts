@@ -1,4 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
+import { Id, SeedSchema } from './schema-parts.ts';
+import { textGenPredictFields, TextGenPredictResultSchema, TextGenProgressSchema, TextGenTrainPayloadSchema, TextGenTrainResultSchema } from './textgen-schemas.ts';
+import { seq2seqPredictFields, Seq2SeqPredictResultSchema, Seq2SeqProgressSchema, Seq2SeqTrainPayloadSchema, Seq2SeqTrainResultSchema } from './seq2seq-schemas.ts';
 
 /**
  * The contract between producer and consumer: payloads and results of every job, used by the
@@ -6,7 +9,6 @@ import { Type, type Static } from '@sinclair/typebox';
  * Bounds here mirror `@mlq/models`' own validation (a worker test keeps them equal).
  */
 
-const Id = (description: string) => Type.String({ minLength: 1, maxLength: 200, description });
 const Finite = Type.Number({ minimum: -1e300, maximum: 1e300 });
 
 export const HorizonSchema = Type.Integer({ minimum: 1, maximum: 365, default: 10, description: 'Days to forecast (recursive multi-step)' });
@@ -50,15 +52,27 @@ export const PriceTrainPayloadSchema = Type.Object(
     params: Type.Optional(PriceLstmParamsSchema),
     horizon: Type.Optional(HorizonSchema),
     holdout: Type.Optional(Type.Integer({ minimum: 1, maximum: 365, description: 'Points held out at the end for metrics. Default: horizon' })),
-    seed: Type.Optional(Type.Integer({ minimum: 0, maximum: 2 ** 31 - 1, description: 'Seed for weight initialisation' })),
+    seed: Type.Optional(SeedSchema),
   },
   { additionalProperties: false },
 );
 export type PriceTrainPayload = Static<typeof PriceTrainPayloadSchema>;
 
-/** One train payload per model family; later families join this union. */
-export const TrainPayloadSchema = PriceTrainPayloadSchema;
+/**
+ * One train payload per model family, told apart by `kind`. The API validates a body against the
+ * variant its `kind` names (see `trainPayloadVariant`), so errors name that family's fields.
+ */
+export const TrainPayloadSchema = Type.Union([PriceTrainPayloadSchema, TextGenTrainPayloadSchema, Seq2SeqTrainPayloadSchema], {
+  description: 'A training job: `kind` is `price`, `textgen` or `seq2seq`',
+});
 export type TrainPayload = Static<typeof TrainPayloadSchema>;
+export type ModelKind = TrainPayload['kind'];
+export const modelKinds: readonly ModelKind[] = ['price', 'textgen', 'seq2seq'];
+
+/** The variant of `TrainPayloadSchema` for a kind, or undefined for an unknown one. */
+export function trainPayloadVariant(kind: unknown) {
+  return TrainPayloadSchema.anyOf.find((variant) => variant.properties.kind.const === kind);
+}
 
 export const ErrorMetricsSchema = Type.Object({
   mae: Type.Number(),
@@ -74,7 +88,7 @@ export const PriceMetricsSchema = Type.Object(
   { additionalProperties: true, description: 'Errors on the held-out tail, for the model and the naive and linear baselines' },
 );
 
-export const TrainResultSchema = Type.Object({
+export const PriceTrainResultSchema = Type.Object({
   modelId: Type.String(),
   name: Type.String(),
   version: Type.Integer(),
@@ -85,8 +99,15 @@ export const TrainResultSchema = Type.Object({
   durationMs: Type.Number(),
   backend: Type.String({ description: 'tfjs backend that trained it' }),
 });
+export type PriceTrainResult = Static<typeof PriceTrainResultSchema>;
+
+export const TrainResultSchema = Type.Union([PriceTrainResultSchema, TextGenTrainResultSchema, Seq2SeqTrainResultSchema]);
 export type TrainResult = Static<typeof TrainResultSchema>;
 
+/**
+ * One body for every model: `model`, then the fields of that model's kind (the API answers 400
+ * for a field another kind takes; see `predictFieldsByKind`).
+ */
 export const PredictPayloadSchema = Type.Object(
   {
     model: Id('Model id, or a registry name (latest version), `name@latest` or `name@<version>`'),
@@ -95,15 +116,28 @@ export const PredictPayloadSchema = Type.Object(
       Type.Array(Finite, {
         minItems: 1,
         maxItems: 10_000,
-        description: 'Recent closes, oldest first, to forecast from instead of the series the model was trained on',
+        description: 'price: recent closes, oldest first, to forecast from instead of the series the model was trained on',
       }),
     ),
+    seedText: Type.Optional(Type.String({ minLength: 1, maxLength: 10_000, description: 'textgen (required): text the model reads before it writes' })),
+    length: Type.Optional(Type.Integer({ minimum: 1, maximum: 2000, description: 'textgen: characters to generate. Default 200' })),
+    temperature: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 2, description: 'textgen: softmax temperature; lower is more conservative. Default 1' })),
+    topK: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000, description: 'textgen: sample among the k most likely characters only' })),
+    randomSeed: Type.Optional(Type.Integer({ minimum: 0, maximum: 2 ** 31 - 1, description: 'textgen: seeds the sampling; the same seed gives the same text. Default random' })),
+    stream: Type.Optional(Type.Boolean({ description: 'textgen: publish characters as they are generated (set by `POST /v1/predict?stream=true`)' })),
+    message: Type.Optional(Type.String({ minLength: 1, maxLength: 2000, description: 'seq2seq (required): the message to reply to' })),
+    strategy: Type.Optional(Type.Union([Type.Literal('greedy'), Type.Literal('beam')], { description: 'seq2seq: decoding. Default greedy' })),
+    beamWidth: Type.Optional(Type.Integer({ minimum: 1, maximum: 10, description: 'seq2seq beam: partial replies kept per step. Default 5' })),
+    n: Type.Optional(Type.Integer({ minimum: 1, maximum: 10, description: 'seq2seq beam: replies returned, at most beamWidth. Default beamWidth' })),
+    maxLength: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, description: 'seq2seq: most tokens in a reply. Default the model\'s maxReplyLength' })),
+    lengthPenalty: Type.Optional(Type.Number({ minimum: 0, maximum: 2, description: 'seq2seq beam: rank by logProb / (tokens + 1)^lengthPenalty. Default 0' })),
   },
   { additionalProperties: false },
 );
 export type PredictPayload = Static<typeof PredictPayloadSchema>;
 
-export const PredictResultSchema = Type.Object({
+export const PricePredictResultSchema = Type.Object({
+  kind: Type.Literal('price'),
   modelId: Type.String(),
   name: Type.String(),
   version: Type.Integer(),
@@ -115,7 +149,41 @@ export const PredictResultSchema = Type.Object({
   cached: Type.Boolean({ description: 'Whether the worker had the model in memory' }),
   backend: Type.String(),
 });
+export type PricePredictResult = Static<typeof PricePredictResultSchema>;
+
+export const PredictResultSchema = Type.Union([PricePredictResultSchema, TextGenPredictResultSchema, Seq2SeqPredictResultSchema]);
 export type PredictResult = Static<typeof PredictResultSchema>;
+
+/** The optional predict fields each kind takes; `model` goes with every kind. */
+export const predictFieldsByKind = {
+  price: ['horizon', 'history'],
+  textgen: textGenPredictFields,
+  seq2seq: seq2seqPredictFields,
+} as const satisfies Record<ModelKind, readonly (keyof PredictPayload)[]>;
+
+/**
+ * What is wrong with a predict payload for a model of `kind`: a field of another kind, or a
+ * missing required one. Undefined when it fits.
+ */
+export function checkPredictFields(kind: ModelKind, payload: PredictPayload): { field: string; message: string } | undefined {
+  const allowed = new Set<string>(['model', ...predictFieldsByKind[kind]]);
+  for (const field of Object.keys(payload)) {
+    if ((payload as Record<string, unknown>)[field] === undefined || allowed.has(field)) continue;
+    const owner = modelKinds.find((k) => (predictFieldsByKind[k] as readonly string[]).includes(field));
+    return { field, message: `${field} applies to ${owner ?? 'no'} models; model ${payload.model} is a ${kind} model (its fields: ${[...predictFieldsByKind[kind]].join(', ')})` };
+  }
+  if (kind === 'textgen' && payload.seedText === undefined) return { field: 'seedText', message: 'seedText is required for a textgen model: the text it continues' };
+  if (kind === 'seq2seq' && payload.message === undefined) return { field: 'message', message: 'message is required for a seq2seq model: the message it replies to' };
+  if (kind === 'seq2seq' && payload.strategy !== 'beam') {
+    for (const field of ['beamWidth', 'n', 'lengthPenalty'] as const) {
+      if (payload[field] !== undefined) return { field, message: `${field} applies to strategy "beam" only` };
+    }
+  }
+  if (payload.n !== undefined && payload.n > (payload.beamWidth ?? 5)) {
+    return { field: 'n', message: `n (${payload.n}) must be at most beamWidth (${payload.beamWidth ?? 5})` };
+  }
+  return undefined;
+}
 
 /** A batch child: train on one series and forecast it (the talk's per-coin task). */
 export const ForecastPayloadSchema = Type.Object(
@@ -125,7 +193,7 @@ export const ForecastPayloadSchema = Type.Object(
     architecture: PriceArchitectureSchema,
     params: Type.Optional(PriceLstmParamsSchema),
     horizon: HorizonSchema,
-    seed: Type.Optional(Type.Integer({ minimum: 0, maximum: 2 ** 31 - 1 })),
+    seed: Type.Optional(SeedSchema),
   },
   { additionalProperties: false },
 );
@@ -176,12 +244,17 @@ export const BatchParentDataSchema = Type.Object({
 });
 export type BatchParentData = Static<typeof BatchParentDataSchema>;
 
-/** What a training job reports as progress, once per epoch. */
-export const TrainProgressSchema = Type.Object({
+/** What a price training reports as progress, once per epoch. */
+export const PriceProgressSchema = Type.Object({
+  kind: Type.Literal('price'),
   epoch: Type.Integer(),
   epochs: Type.Integer(),
   loss: Type.Number(),
   valLoss: Type.Union([Type.Number(), Type.Null()]),
   etaMs: Type.Optional(Type.Number({ description: 'Estimated time to finish, from the mean epoch time' })),
 });
+export type PriceProgress = Static<typeof PriceProgressSchema>;
+
+/** What a training job reports as progress (`job.progress`, SSE `progress` events), by kind. */
+export const TrainProgressSchema = Type.Union([PriceProgressSchema, TextGenProgressSchema, Seq2SeqProgressSchema]);
 export type TrainProgress = Static<typeof TrainProgressSchema>;

@@ -1,8 +1,8 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { Type } from '@sinclair/typebox';
-import { DatasetParseError, UnknownSeriesError } from '@mlq/datasets';
-import { DatasetNotFoundError, isRedisConnectionError, ModelNotFoundError } from '@mlq/jobs';
+import { DatasetParseError, UnknownOwnerError, UnknownSeriesError } from '@mlq/datasets';
+import { DatasetKindError, DatasetNotFoundError, isRedisConnectionError, ModelNotFoundError } from '@mlq/jobs';
 
 /** Body of every 4xx/5xx answer. */
 export const ErrorSchema = Type.Object(
@@ -69,6 +69,8 @@ export function describeError(error: unknown): ErrorBody {
       details: { file: error.file, line: error.line ?? null, column: error.column ?? null, problem: error.problem },
     });
   }
+  if (error instanceof DatasetKindError) return body(400, error.message, { field: 'body/dataset' });
+  if (error instanceof UnknownOwnerError) return body(400, error.message, { field: 'querystring/owner', details: { candidates: error.candidates } });
   if (error instanceof ModelNotFoundError || error instanceof DatasetNotFoundError || error instanceof UnknownSeriesError) {
     return body(404, error.message);
   }

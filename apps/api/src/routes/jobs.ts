@@ -1,21 +1,29 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { Job, JobState, JobType } from 'bullmq';
+import { Ajv } from 'ajv';
 import {
   cancelChannel,
   cancelKey,
   CANCEL_KEY_TTL_SECONDS,
+  checkPredictFields,
   createJobId,
   jobCatalog,
   PredictPayloadSchema,
   QueueName,
   queueNames,
-  requiredSeriesLength,
   TrainPayloadSchema,
   withRedisTimeout,
 } from '@mlq/jobs';
 import { HttpError } from '../plugins/errors.ts';
-import { findJob, JobStateSchema, toJobView, type JobView } from '../job-view.ts';
+import { kindDiscriminatedValidator } from '../plugins/kind-validator.ts';
+import { findJob, toJobView, type JobView } from '../job-view.ts';
+import { checkPriceHistory, checkTrainPayload } from './train-checks.ts';
+import { streamGeneratedText } from './text-stream.ts';
+
+/** For the parts of the train route other than its body (it has none today). */
+const fallbackAjv = new Ajv({ coerceTypes: 'array', useDefaults: true, removeAdditional: false, strict: false });
+const defaultValidator = (schema: object) => fallbackAjv.compile(schema);
 
 const AcceptedSchema = Type.Object({
   jobId: Type.String(),
@@ -37,27 +45,21 @@ export const jobRoutes: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags: ['jobs'],
         summary: 'Enqueue a training job',
-        description: 'Trains a price model on one series of a dataset, stores it and registers it as the next version of its name.',
+        description:
+          'Trains a model and registers it as the next version of its name. `kind` picks the family: `price` (LSTM or linear forecast of one series), ' +
+          '`textgen` (character-level LSTM/GRU on a text dataset) or `seq2seq` (encoder-decoder chat model on a pairs dataset).',
         body: TrainPayloadSchema,
         response: { 202: AcceptedSchema, 400: Type.Ref('Error'), 404: Type.Ref('Error'), 503: Type.Ref('Error') },
       },
+      validatorCompiler: ({ httpPart, schema }) =>
+        httpPart === 'body' ? kindDiscriminatedValidator(TrainPayloadSchema) : defaultValidator(schema),
     },
     async (request, reply) => {
       const payload = request.body;
-      const { collection } = await app.catalog.series(payload.dataset);
-      const points = collection.closes(payload.series).length;
-      const architecture = payload.architecture ?? 'lstm';
-      const needed = requiredSeriesLength(architecture, payload.params, payload.holdout ?? payload.horizon);
-      if (points < needed) {
-        throw new HttpError(
-          400,
-          `series "${payload.series}" has ${points} points; ${architecture} with these params needs at least ${needed}`,
-          'body/series',
-        );
-      }
+      await checkTrainPayload(app, payload);
       const jobId = createJobId('train');
       await withRedisTimeout(queues.train.add('train', payload, { ...jobCatalog.train.options, jobId }), timeout);
-      request.log.info({ jobId, queue: QueueName.train }, 'job enqueued');
+      request.log.info({ jobId, queue: QueueName.train, kind: payload.kind }, 'job enqueued');
       return reply.status(202).send(accepted(jobId, QueueName.train));
     },
   );
@@ -67,7 +69,12 @@ export const jobRoutes: FastifyPluginAsyncTypebox = async (app) => {
     {
       schema: {
         tags: ['jobs'],
-        summary: 'Enqueue a forecast from a trained model; with `wait`, answer with the result',
+        summary: 'Enqueue a prediction from a trained model; with `wait`, answer with the result; with `stream`, stream generated text',
+        description:
+          'The fields after `model` depend on the model\'s kind: `horizon`, `history` (price); `seedText`, `length`, `temperature`, `topK`, `randomSeed` (textgen); ' +
+          '`message`, `strategy`, `beamWidth`, `n`, `maxLength`, `lengthPenalty` (seq2seq). A field of another kind is a 400. ' +
+          'With `stream=true` (textgen only) the answer is a server-sent event stream: `job` (its id), `text` chunks as they are generated, ' +
+          '`reset` (a retried attempt starts over), then `result` (the job, as GET /v1/jobs/:id shows it).',
         body: PredictPayloadSchema,
         querystring: Type.Object({
           wait: Type.Integer({
@@ -76,6 +83,7 @@ export const jobRoutes: FastifyPluginAsyncTypebox = async (app) => {
             default: 0,
             description: 'Seconds to wait for the result; 0 answers 202 at once',
           }),
+          stream: Type.Boolean({ default: false, description: 'textgen: answer with server-sent events carrying the text as it is generated' }),
         }),
         response: {
           200: Type.Ref('Job'),
@@ -89,20 +97,20 @@ export const jobRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (request, reply) => {
       const payload = request.body;
       const model = await withRedisTimeout(models.resolve(payload.model), timeout);
-      const window = Number(model.params.window ?? 0);
-      if (payload.history && model.architecture === 'lstm' && payload.history.length < window) {
-        throw new HttpError(400, `history has ${payload.history.length} values; model ${model.id} needs at least its window, ${window}`, 'body/history');
-      }
-      if (payload.history && model.architecture === 'linear' && payload.history.length < 2) {
-        throw new HttpError(400, 'history needs at least 2 values for a linear model', 'body/history');
-      }
+      const misfit = checkPredictFields(model.kind, payload);
+      if (misfit) throw new HttpError(400, misfit.message, `body/${misfit.field}`);
+      if (payload.stream !== undefined) throw new HttpError(400, 'set stream with the query parameter: POST /v1/predict?stream=true', 'body/stream');
+      if (model.kind === 'price') checkPriceHistory(model, payload.history);
+      const { stream, wait } = request.query;
+      if (stream && model.kind !== 'textgen') throw new HttpError(400, `stream applies to textgen models; model ${model.id} is a ${model.kind} model`, 'querystring/stream');
+
       const jobId = createJobId('predict');
       const job = await withRedisTimeout(
-        queues.predict.add('predict', { ...payload, model: model.id }, { ...jobCatalog.predict.options, jobId }),
+        queues.predict.add('predict', { ...payload, model: model.id, ...(stream ? { stream: true } : {}) }, { ...jobCatalog.predict.options, jobId }),
         timeout,
       );
       request.log.info({ jobId, queue: QueueName.predict, model: model.id }, 'job enqueued');
-      const wait = request.query.wait;
+      if (stream) return streamGeneratedText(app, request, reply, jobId);
       if (wait > 0) {
         const events = app.services.queueEvents(QueueName.predict);
         await withRedisTimeout(events.waitUntilReady(), timeout);

@@ -4,7 +4,7 @@ import { ForecastPayloadSchema, type ForecastResult } from '@mlq/jobs';
 import type { ProcessorContext } from '../context.ts';
 import { assertNotCancelled, parsePayload, settleFailure } from '../job-guards.ts';
 import { nextDates, typicalStepDays } from '../forecast-dates.ts';
-import { progressReporter } from './train.ts';
+import { progressReporter } from './train-price.ts';
 
 /** A batch child, the talk's per-coin task: train on one series, forecast it, return the numbers. */
 export function createForecastProcessor(ctx: ProcessorContext) {

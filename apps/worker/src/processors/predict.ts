@@ -1,36 +1,27 @@
-import type { Job } from 'bullmq';
-import { loadPriceModel } from '@mlq/models';
-import { PredictPayloadSchema, scopedArtifacts, type PredictResult } from '@mlq/jobs';
+import { UnrecoverableError, type Job } from 'bullmq';
+import { checkPredictFields, PredictPayloadSchema, type PredictResult } from '@mlq/jobs';
 import type { ProcessorContext } from '../context.ts';
 import { parsePayload, settleFailure } from '../job-guards.ts';
-import { nextDates } from '../forecast-dates.ts';
+import { predictPrice } from './predict-price.ts';
+import { predictText } from './predict-textgen.ts';
+import { predictReply } from './predict-seq2seq.ts';
 
-/** Forecasts with a registered model, loading it into the cache on a miss. */
+/** `predict` jobs: resolves the model, checks the payload fits its kind, and runs that family's prediction. */
 export function createPredictProcessor(ctx: ProcessorContext) {
   return async (job: Job, token?: string, signal?: AbortSignal): Promise<PredictResult> => {
     const payload = parsePayload(PredictPayloadSchema, job);
     try {
       const record = await ctx.models.resolve(payload.model);
-      const horizon = payload.horizon ?? record.horizon;
-      const { value: forecast, hit } = await ctx.cache.use(
-        record.id,
-        async () => {
-          const model = await loadPriceModel(scopedArtifacts(ctx.store, record.artifactPrefix));
-          return { model, bytes: model.byteSize() };
-        },
-        (model) => model.forecast(horizon, payload.history),
-      );
-      const dated = !payload.history && record.lastDate && record.dateStepDays;
-      return {
-        modelId: record.id,
-        name: record.name,
-        version: record.version,
-        horizon,
-        forecast,
-        dates: dated ? nextDates(record.lastDate!, record.dateStepDays!, horizon) : null,
-        cached: hit,
-        backend: ctx.backend.name,
-      };
+      const misfit = checkPredictFields(record.kind, payload);
+      if (misfit) throw new UnrecoverableError(`invalid payload: ${misfit.message}`);
+      switch (record.kind) {
+        case 'price':
+          return await predictPrice(ctx, record, payload);
+        case 'textgen':
+          return await predictText(ctx, job, record, payload);
+        case 'seq2seq':
+          return await predictReply(ctx, record, payload);
+      }
     } catch (error) {
       return settleFailure(error, job, token, signal);
     }

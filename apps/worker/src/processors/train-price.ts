@@ -1,0 +1,56 @@
+import type { Job } from 'bullmq';
+import { trainPriceModel, type TrainProgress as ModelProgress } from '@mlq/models';
+import type { PriceProgress, PriceTrainPayload, PriceTrainResult } from '@mlq/jobs';
+import type { ProcessorContext } from '../context.ts';
+import { typicalStepDays } from '../forecast-dates.ts';
+import { defaultModelName, saveAndRegister } from './register-model.ts';
+
+/** Reports each epoch as job progress, with an ETA from the mean epoch time so far. */
+export function progressReporter(job: Job, startedAt: number) {
+  return async (p: ModelProgress) => {
+    const perEpoch = (Date.now() - startedAt) / p.epoch;
+    const progress: PriceProgress = { kind: 'price', ...p, etaMs: Math.round(perEpoch * (p.epochs - p.epoch)) };
+    await job.updateProgress(progress);
+  };
+}
+
+/** Trains a price model on one series, stores and registers it, and keeps it hot in the cache. */
+export async function trainPrice(ctx: ProcessorContext, job: Job, payload: PriceTrainPayload, signal: AbortSignal | undefined): Promise<PriceTrainResult> {
+  const startedAt = Date.now();
+  const architecture = payload.architecture ?? 'lstm';
+  const { collection } = await ctx.datasets.series(payload.dataset);
+  const closes = collection.closes(payload.series);
+  const dates = collection.dates(payload.series);
+  const model = await trainPriceModel(closes, {
+    kind: architecture,
+    ...(payload.params ? { params: payload.params } : {}),
+    ...(payload.horizon !== undefined ? { horizon: payload.horizon } : {}),
+    ...(payload.holdout !== undefined ? { holdout: payload.holdout } : {}),
+    ...(payload.seed !== undefined ? { seed: payload.seed } : {}),
+    ...(signal ? { signal } : {}),
+    onEpochEnd: progressReporter(job, startedAt),
+  });
+  const record = await saveAndRegister(ctx, job, model, {
+    name: payload.name ?? defaultModelName(payload.dataset, payload.series, architecture),
+    kind: 'price',
+    architecture,
+    dataset: payload.dataset,
+    series: payload.series,
+    params: model.params as unknown as Record<string, unknown>,
+    metrics: model.metrics as unknown as Record<string, unknown>,
+    horizon: model.metadata.horizon,
+    lastDate: dates.at(-1) ?? null,
+    dateStepDays: typicalStepDays(dates),
+  });
+  return {
+    modelId: record.id,
+    name: record.name,
+    version: record.version,
+    kind: 'price',
+    architecture,
+    metrics: model.metrics,
+    epochs: model.params.epochs ?? 0,
+    durationMs: Date.now() - startedAt,
+    backend: ctx.backend.name,
+  };
+}

@@ -1,0 +1,105 @@
+import type { Job } from 'bullmq';
+import { trainTextModel, type TextTrainProgress } from '@mlq/models';
+import type { TextGenProgress, TextGenTrainPayload, TextGenTrainResult } from '@mlq/jobs';
+import type { ProcessorContext } from '../context.ts';
+import { TextCheckpointStore } from '../text-checkpoints.ts';
+import { defaultModelName, saveAndRegister } from './register-model.ts';
+
+/** Step progress is written at most this often (an epoch of tiny Shakespeare is hundreds of steps). */
+const STEP_PROGRESS_INTERVAL_MS = 2_000;
+
+/**
+ * Trains a character-level text generator. Checkpoints go to the store every
+ * `checkpointEverySteps` steps and at each epoch end; an attempt that finds one (a retry after a
+ * crash, a job released by a worker shutting down) continues from it instead of starting over.
+ */
+export async function trainTextGen(ctx: ProcessorContext, job: Job, payload: TextGenTrainPayload, signal: AbortSignal | undefined): Promise<TextGenTrainResult> {
+  const startedAt = Date.now();
+  const { text } = await ctx.datasets.text(payload.dataset);
+  const checkpoints = new TextCheckpointStore(ctx.store, job.id!);
+  const found = await checkpoints.latest();
+  if (found && 'problem' in found) ctx.log.warn({ jobId: job.id, problem: found.problem }, 'starting over: the checkpoint cannot be resumed');
+  const resume = found && 'io' in found ? found : undefined;
+  if (resume) ctx.log.info({ jobId: job.id, step: resume.step }, 'resuming from checkpoint');
+  const preset = payload.preset ?? 'default';
+  if (preset === 'talk' && ctx.backend.name !== 'tensorflow') {
+    ctx.log.warn({ jobId: job.id, backend: ctx.backend.name }, 'the talk preset on a CPU fallback backend: one step may take minutes and outlast LOCK_DURATION_MS');
+  }
+
+  const resumedFromStep = resume?.step ?? null;
+  let checkpointStep = resumedFromStep;
+  let lastEpoch: TextGenProgress['lastEpoch'] = null;
+  let lastWrite = 0;
+  const eta = (step: number, steps: number) => {
+    const done = step - (resumedFromStep ?? 0);
+    return done > 0 ? Math.round(((Date.now() - startedAt) / done) * (steps - step)) : undefined;
+  };
+  const report = async (progress: Omit<TextGenProgress, 'kind' | 'checkpointStep' | 'resumedFromStep' | 'lastEpoch' | 'etaMs'>) => {
+    lastWrite = Date.now();
+    const etaMs = eta(progress.step, progress.steps);
+    await job.updateProgress({ kind: 'textgen', ...progress, checkpointStep, resumedFromStep, lastEpoch, ...(etaMs !== undefined ? { etaMs } : {}) } satisfies TextGenProgress);
+  };
+
+  const model = await trainTextModel(text, {
+    preset,
+    ...(payload.params ? { params: payload.params } : {}),
+    ...(payload.seed !== undefined && !resume ? { seed: payload.seed } : {}),
+    ...(payload.sampleLength !== undefined ? { sampleLength: payload.sampleLength } : {}),
+    ...(payload.sampleTemperature !== undefined ? { sampleTemperature: payload.sampleTemperature } : {}),
+    ...(signal ? { signal } : {}),
+    ...(resume ? { resumeFrom: resume.io } : {}),
+    checkpoint: async (checkpoint) => {
+      await checkpoints.save(checkpoint.step, checkpoint.save);
+      checkpointStep = checkpoint.step;
+    },
+    onStep: async (step) => {
+      if (Date.now() - lastWrite < STEP_PROGRESS_INTERVAL_MS) return;
+      await report({ epoch: step.epoch, epochs: step.epochs, step: step.step, steps: step.steps, loss: step.loss, bitsPerChar: step.bitsPerChar });
+    },
+    onEpochEnd: async (epoch: TextTrainProgress) => {
+      lastEpoch = {
+        epoch: epoch.epoch,
+        step: epoch.step,
+        loss: epoch.loss,
+        valLoss: epoch.valLoss,
+        bitsPerChar: epoch.bitsPerChar,
+        valBitsPerChar: epoch.valBitsPerChar,
+        sample: epoch.sample,
+      };
+      await report({ epoch: epoch.epoch, epochs: epoch.epochs, step: epoch.step, steps: epoch.steps, loss: epoch.loss, bitsPerChar: epoch.bitsPerChar });
+    },
+  });
+  const { params, metrics } = model;
+  const record = await saveAndRegister(ctx, job, model, {
+    name: payload.name ?? defaultModelName(payload.dataset, 'textgen'),
+    kind: 'textgen',
+    architecture: params.cell,
+    preset,
+    dataset: payload.dataset,
+    vocabularySize: model.vocabulary.size,
+    params: params as unknown as Record<string, unknown>,
+    metrics: { ...metrics, history: undefined, seed: model.metadata.seed } as unknown as Record<string, unknown>,
+  });
+  // The model is saved: its checkpoints are no longer needed.
+  await checkpoints.remove().catch((error: unknown) => ctx.log.warn({ err: error, jobId: job.id }, 'could not remove checkpoints'));
+  return {
+    modelId: record.id,
+    name: record.name,
+    version: record.version,
+    kind: 'textgen',
+    architecture: params.cell,
+    metrics: {
+      loss: metrics.loss,
+      valLoss: metrics.valLoss,
+      bitsPerChar: metrics.bitsPerChar,
+      valBitsPerChar: metrics.valBitsPerChar,
+      unigramBitsPerChar: metrics.unigramBitsPerChar,
+    },
+    epochs: metrics.epochs,
+    steps: metrics.steps,
+    resumedFromStep,
+    sample: (lastEpoch as TextGenProgress['lastEpoch'])?.sample ?? '',
+    durationMs: Date.now() - startedAt,
+    backend: ctx.backend.name,
+  };
+}
