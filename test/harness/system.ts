@@ -15,6 +15,8 @@ export interface TestSystem {
   /** Environment every worker of this system gets. */
   workerEnv: Record<string, string>;
   startWorker(extra?: Record<string, string>): Promise<WorkerProcess>;
+  /** The workers started so far, in order. */
+  workers(): WorkerProcess[];
   close(): Promise<void>;
 }
 
@@ -40,6 +42,7 @@ export async function startTestSystem(options: { workers?: number; workerEnv?: R
     storeDir,
     workerEnv,
     startWorker,
+    workers: () => [...workers],
     async close() {
       await Promise.all(workers.map((w) => w.stop('SIGKILL')));
       await api.close();

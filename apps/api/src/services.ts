@@ -67,7 +67,11 @@ export async function createApiServices(config: ApiConfig, startupWaitMs = 5_000
       if (!entry) {
         const connection = createRedisConnection(config.REDIS_URL, 'worker');
         connection.on('error', () => {});
-        entry = { connection, events: new QueueEvents(queue, { connection, prefix }) };
+        // Read from (just before) the moment of creation, not from whenever the first XREAD goes out
+        // ('$'): an event in between (a fast job completing) would otherwise be missed by `?wait`.
+        // Five seconds early covers clock skew to Redis; listeners filter by job id, so replayed
+        // older events are harmless.
+        entry = { connection, events: new QueueEvents(queue, { connection, prefix, lastEventId: `${Date.now() - 5_000}-0` }) };
         entry.events.on('error', () => {});
         // One listener per open SSE stream.
         entry.events.setMaxListeners(0);

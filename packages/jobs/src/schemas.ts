@@ -111,7 +111,8 @@ export type TrainResult = Static<typeof TrainResultSchema>;
 export const PredictPayloadSchema = Type.Object(
   {
     model: Id('Model id, or a registry name (latest version), `name@latest` or `name@<version>`'),
-    horizon: Type.Optional(HorizonSchema),
+    // No default here: a default would be filled in for models of every kind.
+    horizon: Type.Optional(Type.Integer({ minimum: HorizonSchema.minimum, maximum: HorizonSchema.maximum, description: 'price: days to forecast. Default: the horizon the model was trained for' })),
     history: Type.Optional(
       Type.Array(Finite, {
         minItems: 1,
@@ -125,7 +126,7 @@ export const PredictPayloadSchema = Type.Object(
     topK: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000, description: 'textgen: sample among the k most likely characters only' })),
     randomSeed: Type.Optional(Type.Integer({ minimum: 0, maximum: 2 ** 31 - 1, description: 'textgen: seeds the sampling; the same seed gives the same text. Default random' })),
     stream: Type.Optional(Type.Boolean({ description: 'textgen: publish characters as they are generated (set by `POST /v1/predict?stream=true`)' })),
-    message: Type.Optional(Type.String({ minLength: 1, maxLength: 2000, description: 'seq2seq (required): the message to reply to' })),
+    message: Type.Optional(Type.String({ minLength: 1, maxLength: 2000, pattern: '\\S', description: 'seq2seq (required): the message to reply to (not blank)' })),
     strategy: Type.Optional(Type.Union([Type.Literal('greedy'), Type.Literal('beam')], { description: 'seq2seq: decoding. Default greedy' })),
     beamWidth: Type.Optional(Type.Integer({ minimum: 1, maximum: 10, description: 'seq2seq beam: partial replies kept per step. Default 5' })),
     n: Type.Optional(Type.Integer({ minimum: 1, maximum: 10, description: 'seq2seq beam: replies returned, at most beamWidth. Default beamWidth' })),
