@@ -7,8 +7,16 @@
  *   - makespan of a batch over every coin with 1 and 2 workers;
  *   - resident memory of an API process and a worker process, idle, training and predicting
  *     (what the Kubernetes requests and limits in k8s/ are sized from; Linux only).
+ * In this process, without Redis (bench/textgen.ts, bench/seq2seq.ts):
+ *   - textgen: character model training windows/s and chars/s, presets default and talk (one timed
+ *     step for talk on wasm: ~95 s each), and characters generated per second;
+ *   - seq2seq: chat model training pairs/s and replies/s, greedy and beam 5, default params and a
+ *     talk-like size (units 512, embeddingSize 256);
+ *   - textgen-quality: validation bits per character on tiny Shakespeare after a 3-minute training
+ *     budget (preset default), next to the corpus' unigram entropy.
  * BENCH_QUICK=1 shrinks every run (a smoke test of this script). BENCH_ONLY=memory (or enqueue,
- * predict, training, batch; comma-separated) runs only those sections.
+ * predict, training, batch, textgen, seq2seq, textgen-quality; comma-separated) runs only those
+ * sections; Redis, the API and workers start only when one of the first five is among them.
  */
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -22,6 +30,8 @@ import { initBackend, trainPriceModel } from '@mlq/models';
 import { buildServer } from '../apps/api/src/server.ts';
 import { startTestRedis } from '../test/harness/redis.ts';
 import { repoRoot, startWorkerProcess, type WorkerProcess } from '../test/harness/processes.ts';
+import { benchSeq2Seq } from './seq2seq.ts';
+import { benchTextgen, benchTextgenQuality } from './textgen.ts';
 
 const quick = process.env.BENCH_QUICK === '1';
 const only = process.env.BENCH_ONLY?.split(',');
@@ -55,7 +65,18 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 
+/** Sections that need Redis, the API and worker processes; the others run in this process alone. */
+const serviceSections = ['enqueue', 'predict', 'training', 'batch', 'memory'];
+
 async function main(): Promise<void> {
+  if (serviceSections.some(runs)) await benchServices();
+  else console.log(`mlq benchmark — ${cpus().length} cores, Node ${process.version}, model sections only (no Redis)${quick ? ' (quick)' : ''}\n`);
+  if (runs('textgen')) await benchTextgen({ quick });
+  if (runs('seq2seq')) await benchSeq2Seq({ quick });
+  if (runs('textgen-quality')) await benchTextgenQuality({ quick });
+}
+
+async function benchServices(): Promise<void> {
   const redis = await startTestRedis();
   const storeDir = await mkdtemp(path.join(tmpdir(), 'mlq-bench-'));
   const shared = { REDIS_URL: redis.url, QUEUE_PREFIX: redis.prefix, MODEL_STORE_DIR: storeDir, LOG_LEVEL: 'warn' };
