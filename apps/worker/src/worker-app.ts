@@ -1,6 +1,6 @@
 import { UnrecoverableError, Worker, type Job, type Processor } from 'bullmq';
 import type { Logger } from 'pino';
-import { initBackend, type BackendInfo, type BackendName } from '@mlq/models';
+import { initBackend, setRecurrentImplementation, useFastRecurrent, type BackendInfo, type BackendName, type RecurrentImplementation } from '@mlq/models';
 import {
   cancelChannel,
   createRedisConnection,
@@ -56,6 +56,7 @@ function assertGpu(config: WorkerConfig, backend: BackendInfo, log: Logger): voi
 export async function startWorkerApp(config: WorkerConfig, log: Logger): Promise<WorkerApp> {
   const backend = await initBackend(config.TF_BACKEND as BackendName, (message) => log.info({ backend: config.TF_BACKEND }, message));
   assertGpu(config, backend, log);
+  setRecurrentImplementation(config.RECURRENT_LAYERS as RecurrentImplementation);
   const redis = createRedisConnection(config.REDIS_URL, 'worker');
   const store = new FileSystemArtifactStore(config.MODEL_STORE_DIR);
   const context: ProcessorContext = {
@@ -107,7 +108,7 @@ export async function startWorkerApp(config: WorkerConfig, log: Logger): Promise
 
   const metrics = config.METRICS_PORT > 0 ? await serveMetrics(createWorkerMetrics(context, workers), config.METRICS_PORT) : undefined;
 
-  log.info({ queues, backend, pid: process.pid, metricsPort: metrics?.port ?? null }, 'worker ready');
+  log.info({ queues, backend, fastRecurrent: useFastRecurrent(), pid: process.pid, metricsPort: metrics?.port ?? null }, 'worker ready');
 
   return {
     context,

@@ -84,6 +84,11 @@ export const WorkerConfigSchema = Type.Composite([
       ['auto', 'tensorflow', 'wasm', 'cpu'].map((b) => Type.Literal(b)),
       { default: 'auto', description: 'tfjs backend: auto = tfjs-node-gpu, tfjs-node, wasm, cpu, first available' },
     ),
+    RECURRENT_LAYERS: Type.Union(['auto', 'fast', 'stock'].map((v) => Type.Literal(v)), {
+      default: 'auto',
+      description:
+        'LSTM layers the models use: fast (one input matmul, fused steps, hand-written backward pass), stock (tfjs-layers\' own), or auto: fast on the wasm and cpu backends, stock on tensorflow',
+    }),
     GPU: Type.Union(['off', 'preferred', 'required'].map((v) => Type.Literal(v)), {
       default: 'off',
       description:

@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
+import { installFastWasmSlicing } from './wasm-kernels.ts';
 import '@tensorflow/tfjs-backend-cpu';
 import './tfjs-setup.ts';
 import { ModelError } from './errors.ts';
@@ -57,7 +58,9 @@ const candidates: Record<CandidateKey, Candidate> = {
       if (!wasm) return false;
       // In Node the .wasm binaries are read from the package's dist folder, not fetched.
       wasm.setWasmPaths(path.join(path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist') + path.sep);
-      return tf.setBackend('wasm');
+      const ready = await tf.setBackend('wasm');
+      if (ready) installFastWasmSlicing();
+      return ready;
     },
   },
   cpu: { package: '@tensorflow/tfjs-backend-cpu', gpu: false, activate: () => tf.setBackend('cpu') },

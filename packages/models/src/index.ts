@@ -37,5 +37,8 @@ export { forecastRecursive, predictNextCloses, predictNextValues } from './price
 export { trainPriceModel, type TrainPriceModelOptions, type TrainProgress } from './price/train.ts';
 export { PriceModel, loadPriceModel } from './price/price-model.ts';
 export { PRICE_MODEL_FORMAT, PRICE_MODEL_FORMAT_VERSION, type PriceModelMetadata } from './price/io.ts';
+export { FastLSTM, createLstmLayer, setRecurrentImplementation, useFastRecurrent, type RecurrentImplementation } from './recurrent/fast-layers.ts';
+export { lstmSequence, type LstmSequenceOptions, type LstmSequenceResult, type LstmWeights } from './recurrent/lstm-sequence.ts';
+export type { RecurrentActivation } from './recurrent/activations.ts';
 export * from './seq2seq/index.ts';
 export * from './textgen/index.ts';

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import type { PriceLstmParams } from './config.ts';
+import { createLstmLayer } from '../recurrent/fast-layers.ts';
 
 /**
  * Sets the forget-gate part of an LSTM's bias (`[4 · units]`, gates in order i, f, c, o) to
@@ -17,7 +18,8 @@ function setForgetBias(lstm: tfl.LayersModel['layers'][number], value: number): 
 
 /**
  * The talk's network: input `[null, window, 1]` → LSTM(units1, returnSequences) → Dropout →
- * LSTM(units2) → Dropout → Dense(1), output `[null, 1]`. Compiled with MSE and RMSprop; the
+ * LSTM(units2) → Dropout → Dense(1), output `[null, 1]`; the LSTMs are `FastLSTM` where
+ * `useFastRecurrent()` says so (same weights and results, faster on wasm and cpu). Compiled with MSE and RMSprop; the
  * optimizer is returned so the caller can dispose it (tfjs-layers does not own it).
  *
  * `seed` makes the initial weights deterministic (Glorot-uniform kernels, orthogonal recurrent
@@ -30,7 +32,7 @@ export function buildPriceLstm(params: PriceLstmParams, seed?: number): { model:
   const seeded = (offset: number) => (seed === undefined ? {} : { seed: seed + offset });
   const model = tfl.sequential({
     layers: [
-      tfl.layers.lstm({
+      createLstmLayer({
         units: params.units1,
         returnSequences: true,
         inputShape: [params.window, 1],
@@ -38,7 +40,7 @@ export function buildPriceLstm(params: PriceLstmParams, seed?: number): { model:
         recurrentInitializer: tfl.initializers.orthogonal(seeded(2)),
       }),
       tfl.layers.dropout({ rate: params.dropout }),
-      tfl.layers.lstm({
+      createLstmLayer({
         units: params.units2,
         kernelInitializer: tfl.initializers.glorotUniform(seeded(4)),
         recurrentInitializer: tfl.initializers.orthogonal(seeded(5)),
@@ -47,7 +49,7 @@ export function buildPriceLstm(params: PriceLstmParams, seed?: number): { model:
       tfl.layers.dense({ units: 1, kernelInitializer: tfl.initializers.glorotUniform(seeded(7)) }),
     ],
   });
-  for (const layer of model.layers) if (layer.getClassName() === 'LSTM') setForgetBias(layer, 1);
+  for (const layer of model.layers) if (layer.getClassName() === 'LSTM' || layer.getClassName() === 'FastLSTM') setForgetBias(layer, 1);
   const optimizer = tf.train.rmsprop(params.learningRate);
   model.compile({ optimizer, loss: 'meanSquaredError' });
   return { model, optimizer };

@@ -1,0 +1,146 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { activateGates, fastTanh, gateDerivative, type RecurrentActivation } from './activations.ts';
+
+/** An LSTM layer's weights as tfjs-layers keeps them: gates in Keras order i, f, c, o. */
+export interface LstmWeights {
+  /** `[inputSize, 4 · units]` */
+  kernel: tf.Tensor2D;
+  /** `[units, 4 · units]` */
+  recurrentKernel: tf.Tensor2D;
+  /** `[4 · units]` */
+  bias: tf.Tensor1D;
+}
+
+export interface LstmSequenceOptions {
+  /** @defaultValue `'hardSigmoid'`, as tfjs-layers */
+  recurrentActivation?: RecurrentActivation;
+  /** `h` and `c`, each `[batch, units]`; zeros when omitted. */
+  initialState?: { h: tf.Tensor2D; c: tf.Tensor2D };
+}
+
+/** What `lstmSequence` returns: every step's output and the final state. */
+export interface LstmSequenceResult {
+  /** `[batch, steps, units]` */
+  outputs: tf.Tensor3D;
+  /** `[batch, units]`: the last step's output. */
+  h: tf.Tensor2D;
+  /** `[batch, units]`: the last cell state. */
+  c: tf.Tensor2D;
+}
+
+const kernels = new Map<RecurrentActivation, ReturnType<typeof createLstmKernel>>();
+
+/**
+ * A whole LSTM layer over a sequence in few, large ops, with a hand-written backward pass through
+ * time. Forward: one matmul for every step's input projection, then per step one fused matmul
+ * (recurrent part plus that projection) and the gate arithmetic. Backward: per step only the
+ * elementwise chain and one matmul for the recurrent gradient; the weight gradients are three big
+ * matmuls over all steps at the end. Numerically the arithmetic of tfjs-layers' LSTMCell.
+ *
+ * @param x `[batch, steps, inputSize]`
+ */
+export function lstmSequence(x: tf.Tensor3D, weights: LstmWeights, options: LstmSequenceOptions = {}): LstmSequenceResult {
+  const activation = options.recurrentActivation ?? 'hardSigmoid';
+  let kernel = kernels.get(activation);
+  if (!kernel) kernels.set(activation, (kernel = createLstmKernel(activation)));
+  const [batch, steps] = x.shape;
+  const units = weights.recurrentKernel.shape[0];
+  return tf.tidy(() => {
+    const h0 = options.initialState?.h ?? tf.zeros<tf.Rank.R2>([batch, units]);
+    const c0 = options.initialState?.c ?? tf.zeros<tf.Rank.R2>([batch, units]);
+    const packed = kernel(x, weights.kernel, weights.recurrentKernel, weights.bias, h0, c0) as tf.Tensor3D;
+    return {
+      outputs: tf.slice(packed, [0, 0, 0], [batch, steps, units]),
+      h: tf.reshape<tf.Rank.R2>(tf.slice(packed, [0, steps - 1, 0], [batch, 1, units]), [batch, units]),
+      c: tf.reshape<tf.Rank.R2>(tf.slice(packed, [0, steps, 0], [batch, 1, units]), [batch, units]),
+    };
+  });
+}
+
+/**
+ * The custom-gradient op. Its one output packs `[batch, steps + 1, units]`: rows 0…steps−1 the
+ * outputs h₁…h_T, row `steps` the final cell state (tfjs' customGrad has one output tensor).
+ */
+function createLstmKernel(activation: RecurrentActivation) {
+  return tf.customGrad((...args: unknown[]) => {
+    const [x, kernel, recurrentKernel, bias, h0, c0, save] = args as [tf.Tensor3D, tf.Tensor2D, tf.Tensor2D, tf.Tensor1D, tf.Tensor2D, tf.Tensor2D, tf.GradSaveFunc];
+    const [batch, steps, inputSize] = x.shape;
+    const units = recurrentKernel.shape[0];
+    // Time-major, so each step's slice is contiguous; one matmul projects every step's input.
+    const xt = tf.reshape<tf.Rank.R2>(tf.transpose(x, [1, 0, 2]), [steps * batch, inputSize]);
+    const projected = tf.unstack(tf.reshape(tf.add(tf.matMul(xt, kernel), bias), [steps, batch, 4 * units])) as tf.Tensor2D[];
+    let h = h0;
+    let c = c0;
+    const hs: tf.Tensor2D[] = [h0];
+    const cs: tf.Tensor2D[] = [c0];
+    const gates: [tf.Tensor2D[], tf.Tensor2D[], tf.Tensor2D[], tf.Tensor2D[]] = [[], [], [], []];
+    for (let t = 0; t < steps; t++) {
+      // One matmul for all four gates, then a split: on wasm four [units, units] matmuls cost
+      // twice one [units, 4 · units]. (tf.fused.matMul would fold the add in, but the wasm backend
+      // takes only a rank-1 bias.)
+      const z = tf.split(tf.add(projected[t]!, tf.matMul(h, recurrentKernel)), 4, 1) as tf.Tensor2D[];
+      const i = activateGates(activation, z[0]!);
+      const f = activateGates(activation, z[1]!);
+      const g = fastTanh(z[2]!);
+      const o = activateGates(activation, z[3]!);
+      c = tf.add(tf.mul(f, c), tf.mul(i, g));
+      h = tf.mul(o, fastTanh(c));
+      hs.push(h);
+      cs.push(c);
+      [i, f, g, o].forEach((gate, k) => gates[k]!.push(gate));
+    }
+    const outputs = tf.transpose(tf.stack(hs.slice(1)), [1, 0, 2]) as tf.Tensor3D;
+    const value = tf.concat([outputs, tf.reshape(c, [batch, 1, units])], 1);
+    save([xt, kernel, recurrentKernel, ...gates.map((list) => tf.stack(list)), tf.stack(hs), tf.stack(cs)]);
+
+    const gradFunc = (dy: tf.Tensor, saved: tf.Tensor[]) => {
+      // Gradients come out in Keras' gate order (i, f, c, o), the order of the saved weights.
+      const [xtS, kernelS, recurrentS, iS, fS, gS, oS, hsS, csS] = saved as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, ...tf.Tensor3D[]];
+      // Everything that does not depend on the recurrence, for all steps at once ([steps, batch, units]).
+      const pre = tf.tidy(() => {
+        const cNext = tf.slice(csS!, [1, 0, 0], [steps, batch, units]);
+        const cPrev = tf.slice(csS!, [0, 0, 0], [steps, batch, units]);
+        const tanhC = fastTanh(cNext);
+        // dz_i = dc·g·σ'(i), dz_f = dc·c₋₁·σ'(f), dz_c = dc·i·(1 − g²), dz_o = dh·tanh(c)·σ'(o);
+        // dc also gets dh·o·(1 − tanh²(c)).
+        const perStep = (t: tf.Tensor) => tf.unstack(t) as tf.Tensor2D[];
+        return {
+          toI: perStep(tf.mul(gS!, gateDerivative(activation, iS!))),
+          toF: perStep(tf.mul(cPrev, gateDerivative(activation, fS!))),
+          toC: perStep(tf.mul(iS!, tf.sub(1, tf.square(gS!)))),
+          toO: perStep(tf.mul(tanhC, gateDerivative(activation, oS!))),
+          hToC: perStep(tf.mul(oS!, tf.sub(1, tf.square(tanhC)))),
+          forget: perStep(fS!),
+          dOutputs: perStep(tf.transpose(tf.slice(dy, [0, 0, 0], [batch, steps, units]), [1, 0, 2])),
+          dcLast: tf.reshape(tf.slice(dy, [0, steps, 0], [batch, 1, units]), [batch, units]) as tf.Tensor2D,
+          // Explicit transposes: wasm's matMul with transposeA/transposeB runs 10× slower than without.
+          uT: tf.transpose(recurrentS) as tf.Tensor2D,
+        };
+      });
+      let dhNext = tf.zerosLike(pre.dcLast);
+      let dcNext = pre.dcLast;
+      const dz: tf.Tensor2D[] = new Array(steps);
+      for (let t = steps - 1; t >= 0; t--) {
+        const [dzT, dh, dc] = tf.tidy(() => {
+          const dhT = tf.add(pre.dOutputs[t]!, dhNext);
+          const dcT = tf.add(dcNext, tf.mul(dhT, pre.hToC[t]!));
+          const dzStep = tf.concat([tf.mul(dcT, pre.toI[t]!), tf.mul(dcT, pre.toF[t]!), tf.mul(dcT, pre.toC[t]!), tf.mul(dhT, pre.toO[t]!)], 1) as tf.Tensor2D;
+          return [dzStep, tf.matMul(dzStep, pre.uT), tf.mul(dcT, pre.forget[t]!)] as tf.Tensor2D[];
+        });
+        tf.dispose([dhNext, dcNext]);
+        dz[t] = dzT!;
+        dhNext = dh!;
+        dcNext = dc!;
+      }
+      const dzAll = tf.reshape<tf.Rank.R2>(tf.stack(dz), [steps * batch, 4 * units]);
+      const hPrev = tf.reshape<tf.Rank.R2>(tf.slice(hsS!, [0, 0, 0], [steps, batch, units]), [steps * batch, units]);
+      const dx = tf.transpose(tf.reshape(tf.matMul(dzAll, tf.transpose(kernelS)), [steps, batch, inputSize]), [1, 0, 2]);
+      const dKernel = tf.matMul(tf.transpose(xtS), dzAll);
+      const dRecurrent = tf.matMul(tf.transpose(hPrev), dzAll);
+      // A sum over rows as a matmul: wasm's Sum along axis 0 transposes first and is slow.
+      const dBias = tf.reshape(tf.matMul(tf.ones([1, steps * batch]), dzAll), [4 * units]);
+      return [dx, dKernel, dRecurrent, dBias, dhNext, dcNext];
+    };
+    return { value, gradFunc };
+  });
+}
