@@ -16,11 +16,13 @@ export interface LstmSequenceOptions {
   recurrentActivation?: RecurrentActivation;
   /** `h` and `c`, each `[batch, units]`; zeros when omitted. */
   initialState?: { h: tf.Tensor2D; c: tf.Tensor2D };
+  /** `x` is `[steps, batch, inputSize]` and `outputs` `[steps, batch, units]` (saves two transposes). @defaultValue false */
+  timeMajor?: boolean;
 }
 
 /** What `lstmSequence` returns: every step's output and the final state. */
 export interface LstmSequenceResult {
-  /** `[batch, steps, units]` */
+  /** `[batch, steps, units]` (`[steps, batch, units]` when `timeMajor`) */
   outputs: tf.Tensor3D;
   /** `[batch, units]`: the last step's output. */
   h: tf.Tensor2D;
@@ -37,37 +39,39 @@ const kernels = new Map<RecurrentActivation, ReturnType<typeof createLstmKernel>
  * elementwise chain and one matmul for the recurrent gradient; the weight gradients are three big
  * matmuls over all steps at the end. Numerically the arithmetic of tfjs-layers' LSTMCell.
  *
- * @param x `[batch, steps, inputSize]`
+ * @param x `[batch, steps, inputSize]` (or `[steps, batch, inputSize]` with `timeMajor`)
  */
 export function lstmSequence(x: tf.Tensor3D, weights: LstmWeights, options: LstmSequenceOptions = {}): LstmSequenceResult {
   const activation = options.recurrentActivation ?? 'hardSigmoid';
   let kernel = kernels.get(activation);
   if (!kernel) kernels.set(activation, (kernel = createLstmKernel(activation)));
-  const [batch, steps] = x.shape;
   const units = weights.recurrentKernel.shape[0];
   return tf.tidy(() => {
+    const xt = options.timeMajor ? x : tf.transpose(x, [1, 0, 2]);
+    const [steps, batch] = xt.shape;
     const h0 = options.initialState?.h ?? tf.zeros<tf.Rank.R2>([batch, units]);
     const c0 = options.initialState?.c ?? tf.zeros<tf.Rank.R2>([batch, units]);
-    const packed = kernel(x, weights.kernel, weights.recurrentKernel, weights.bias, h0, c0) as tf.Tensor3D;
+    const packed = kernel(xt, weights.kernel, weights.recurrentKernel, weights.bias, h0, c0) as tf.Tensor3D;
+    const outputs = tf.slice(packed, [0, 0, 0], [steps, batch, units]);
     return {
-      outputs: tf.slice(packed, [0, 0, 0], [batch, steps, units]),
-      h: tf.reshape<tf.Rank.R2>(tf.slice(packed, [0, steps - 1, 0], [batch, 1, units]), [batch, units]),
-      c: tf.reshape<tf.Rank.R2>(tf.slice(packed, [0, steps, 0], [batch, 1, units]), [batch, units]),
+      outputs: options.timeMajor ? outputs : tf.transpose(outputs, [1, 0, 2]),
+      h: tf.reshape<tf.Rank.R2>(tf.slice(packed, [steps - 1, 0, 0], [1, batch, units]), [batch, units]),
+      c: tf.reshape<tf.Rank.R2>(tf.slice(packed, [steps, 0, 0], [1, batch, units]), [batch, units]),
     };
   });
 }
 
 /**
- * The custom-gradient op. Its one output packs `[batch, steps + 1, units]`: rows 0…steps−1 the
- * outputs h₁…h_T, row `steps` the final cell state (tfjs' customGrad has one output tensor).
+ * The custom-gradient op, time-major: `x` `[steps, batch, inputSize]`. Its one output packs
+ * `[steps + 1, batch, units]`: h₁…h_T, then the final cell state (tfjs' customGrad has one output).
  */
 function createLstmKernel(activation: RecurrentActivation) {
   return tf.customGrad((...args: unknown[]) => {
     const [x, kernel, recurrentKernel, bias, h0, c0, save] = args as [tf.Tensor3D, tf.Tensor2D, tf.Tensor2D, tf.Tensor1D, tf.Tensor2D, tf.Tensor2D, tf.GradSaveFunc];
-    const [batch, steps, inputSize] = x.shape;
+    const [steps, batch, inputSize] = x.shape;
     const units = recurrentKernel.shape[0];
-    // Time-major, so each step's slice is contiguous; one matmul projects every step's input.
-    const xt = tf.reshape<tf.Rank.R2>(tf.transpose(x, [1, 0, 2]), [steps * batch, inputSize]);
+    // One matmul projects every step's input; time-major, so each step's slice is contiguous.
+    const xt = tf.reshape<tf.Rank.R2>(x, [steps * batch, inputSize]);
     const projected = tf.unstack(tf.reshape(tf.add(tf.matMul(xt, kernel), bias), [steps, batch, 4 * units])) as tf.Tensor2D[];
     let h = h0;
     let c = c0;
@@ -89,8 +93,7 @@ function createLstmKernel(activation: RecurrentActivation) {
       cs.push(c);
       [i, f, g, o].forEach((gate, k) => gates[k]!.push(gate));
     }
-    const outputs = tf.transpose(tf.stack(hs.slice(1)), [1, 0, 2]) as tf.Tensor3D;
-    const value = tf.concat([outputs, tf.reshape(c, [batch, 1, units])], 1);
+    const value = tf.stack([...hs.slice(1), c]);
     save([xt, kernel, recurrentKernel, ...gates.map((list) => tf.stack(list)), tf.stack(hs), tf.stack(cs)]);
 
     const gradFunc = (dy: tf.Tensor, saved: tf.Tensor[]) => {
@@ -111,8 +114,8 @@ function createLstmKernel(activation: RecurrentActivation) {
           toO: perStep(tf.mul(tanhC, gateDerivative(activation, oS!))),
           hToC: perStep(tf.mul(oS!, tf.sub(1, tf.square(tanhC)))),
           forget: perStep(fS!),
-          dOutputs: perStep(tf.transpose(tf.slice(dy, [0, 0, 0], [batch, steps, units]), [1, 0, 2])),
-          dcLast: tf.reshape(tf.slice(dy, [0, steps, 0], [batch, 1, units]), [batch, units]) as tf.Tensor2D,
+          dOutputs: perStep(tf.slice(dy, [0, 0, 0], [steps, batch, units])),
+          dcLast: tf.reshape(tf.slice(dy, [steps, 0, 0], [1, batch, units]), [batch, units]) as tf.Tensor2D,
           // Explicit transposes: wasm's matMul with transposeA/transposeB runs 10× slower than without.
           uT: tf.transpose(recurrentS) as tf.Tensor2D,
         };
@@ -134,7 +137,7 @@ function createLstmKernel(activation: RecurrentActivation) {
       }
       const dzAll = tf.reshape<tf.Rank.R2>(tf.stack(dz), [steps * batch, 4 * units]);
       const hPrev = tf.reshape<tf.Rank.R2>(tf.slice(hsS!, [0, 0, 0], [steps, batch, units]), [steps * batch, units]);
-      const dx = tf.transpose(tf.reshape(tf.matMul(dzAll, tf.transpose(kernelS)), [steps, batch, inputSize]), [1, 0, 2]);
+      const dx = tf.reshape(tf.matMul(dzAll, tf.transpose(kernelS)), [steps, batch, inputSize]);
       const dKernel = tf.matMul(tf.transpose(xtS), dzAll);
       const dRecurrent = tf.matMul(tf.transpose(hPrev), dzAll);
       // A sum over rows as a matmul: wasm's Sum along axis 0 transposes first and is slow.
