@@ -14,8 +14,12 @@
  *     talk-like size (units 512, embeddingSize 256);
  *   - textgen-quality: validation bits per character on tiny Shakespeare after a 3-minute training
  *     budget (preset default), next to the corpus' unigram entropy.
+ * In child processes, one per backend (bench/recurrent.ts):
+ *   - recurrent: stock tfjs-layers LSTM/GRU against the fast ones, on wasm and cpu, for the talk's
+ *     price LSTM (training samples/s, predict latency for 1 and 256 windows) and the text generator
+ *     at its default and talk sizes; PyTorch's CPU LSTM beside them when `import torch` works.
  * BENCH_QUICK=1 shrinks every run (a smoke test of this script). BENCH_ONLY=memory (or enqueue,
- * predict, training, batch, textgen, seq2seq, textgen-quality; comma-separated) runs only those
+ * predict, training, batch, textgen, seq2seq, textgen-quality, recurrent; comma-separated) runs only those
  * sections; Redis, the API and workers start only when one of the first five is among them.
  */
 import { spawn } from 'node:child_process';
@@ -30,6 +34,7 @@ import { initBackend, trainPriceModel } from '@mlq/models';
 import { buildServer } from '../apps/api/src/server.ts';
 import { startTestRedis } from '../test/harness/redis.ts';
 import { repoRoot, startWorkerProcess, type WorkerProcess } from '../test/harness/processes.ts';
+import { benchRecurrent } from './recurrent.ts';
 import { benchSeq2Seq } from './seq2seq.ts';
 import { benchTextgen, benchTextgenQuality } from './textgen.ts';
 
@@ -74,6 +79,7 @@ async function main(): Promise<void> {
   if (runs('textgen')) await benchTextgen({ quick });
   if (runs('seq2seq')) await benchSeq2Seq({ quick });
   if (runs('textgen-quality')) await benchTextgenQuality({ quick });
+  if (runs('recurrent')) await benchRecurrent({ quick });
 }
 
 async function benchServices(): Promise<void> {

@@ -1,47 +1,21 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Queue, QueueEvents } from 'bullmq';
-import { Redis } from 'ioredis';
-import { pino } from 'pino';
+import type { Queue, QueueEvents } from 'bullmq';
 import * as tf from '@tensorflow/tfjs-core';
-import { createJobId, jobCatalog, parseConfig, WorkerConfigSchema, type PricePredictResult as PredictResult, type TrainResult } from '@mlq/jobs';
-import { freePort, startTestRedis, type TestRedis } from '../../../test/harness/redis.ts';
-import { startWorkerApp, type WorkerApp } from './worker-app.ts';
+import { createJobId, jobCatalog, type PricePredictResult as PredictResult, type TrainResult } from '@mlq/jobs';
+import { freePort } from '../../../test/harness/redis.ts';
+import { startInProcessWorker, type InProcessWorker } from './testing/in-process-worker.ts';
+import type { WorkerApp } from './worker-app.ts';
 
-let redis: TestRedis;
-let storeDir: string;
+let worker: InProcessWorker;
 let app: WorkerApp;
-let connection: Redis;
 let queues: { train: Queue; predict: Queue };
 let events: { train: QueueEvents; predict: QueueEvents };
 
 beforeAll(async () => {
-  redis = await startTestRedis();
-  storeDir = await mkdtemp(path.join(tmpdir(), 'mlq-worker-test-'));
-  const config = parseConfig(WorkerConfigSchema, {
-    REDIS_URL: redis.url,
-    QUEUE_PREFIX: redis.prefix,
-    MODEL_STORE_DIR: storeDir,
-    WORKER_QUEUES: 'train,predict',
-    METRICS_PORT: String(await freePort()),
-  });
-  app = await startWorkerApp(config, pino({ level: 'silent' }));
-  connection = new Redis(redis.url, { maxRetriesPerRequest: null });
-  const prefix = redis.prefix;
-  queues = { train: new Queue('train', { connection, prefix }), predict: new Queue('predict', { connection, prefix }) };
-  events = { train: new QueueEvents('train', { connection: connection.duplicate(), prefix }), predict: new QueueEvents('predict', { connection: connection.duplicate(), prefix }) };
-  await Promise.all([events.train.waitUntilReady(), events.predict.waitUntilReady()]);
+  worker = await startInProcessWorker({ METRICS_PORT: String(await freePort()) });
+  ({ app, queues, events } = worker);
 });
-
-afterAll(async () => {
-  await app?.close(0);
-  await Promise.all([events?.train.close(), events?.predict.close(), queues?.train.close(), queues?.predict.close()]);
-  connection?.disconnect();
-  await redis?.close();
-  await rm(storeDir, { recursive: true, force: true });
-});
+afterAll(() => worker?.close());
 
 describe('worker in process', () => {
   it('leaks no tensors across a training and 100 predictions, and serves them from the cache', async () => {

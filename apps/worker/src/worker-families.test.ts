@@ -1,59 +1,39 @@
 import { readFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Queue, QueueEvents } from 'bullmq';
-import { Redis } from 'ioredis';
-import { pino } from 'pino';
+import type { Queue, QueueEvents } from 'bullmq';
 import * as tf from '@tensorflow/tfjs-core';
 import { smallTalkPairs } from '@mlq/models';
 import {
   createJobId,
+  DatasetRegistry,
   FileSystemArtifactStore,
   jobCatalog,
-  parseConfig,
-  WorkerConfigSchema,
   type DatasetRecord,
   type Seq2SeqPredictResult,
   type Seq2SeqTrainResult,
   type TextGenPredictResult,
   type TextGenTrainResult,
 } from '@mlq/jobs';
-import { startTestRedis, type TestRedis } from '../../../test/harness/redis.ts';
-import { startWorkerApp, type WorkerApp } from './worker-app.ts';
+import { startInProcessWorker, type InProcessWorker } from './testing/in-process-worker.ts';
+import type { WorkerApp } from './worker-app.ts';
 
 const corpus = readFileSync(new URL('../../../packages/models/src/textgen/fixtures/tiny-shakespeare-excerpt.txt', import.meta.url));
 
-let redis: TestRedis;
-let storeDir: string;
+let worker: InProcessWorker;
 let app: WorkerApp;
-let connection: Redis;
+let storeDir: string;
 let queues: { train: Queue; predict: Queue };
 let events: { train: QueueEvents; predict: QueueEvents };
 
 /** Registers an uploaded dataset the way the API does: the file in the store, the record in Redis. */
 async function addDataset(record: DatasetRecord, bytes: Uint8Array): Promise<void> {
   await new FileSystemArtifactStore(storeDir).put(record.artifactKey!, bytes);
-  await connection.set(`${redis.prefix}:registry:dataset:${record.id}`, JSON.stringify(record));
+  await new DatasetRegistry(worker.connection, worker.redis.prefix).add(record);
 }
 
 beforeAll(async () => {
-  redis = await startTestRedis();
-  storeDir = await mkdtemp(path.join(tmpdir(), 'mlq-worker-families-'));
-  const config = parseConfig(WorkerConfigSchema, {
-    REDIS_URL: redis.url,
-    QUEUE_PREFIX: redis.prefix,
-    MODEL_STORE_DIR: storeDir,
-    WORKER_QUEUES: 'train,predict',
-    METRICS_PORT: '0',
-  });
-  app = await startWorkerApp(config, pino({ level: 'silent' }));
-  connection = new Redis(redis.url, { maxRetriesPerRequest: null });
-  const prefix = redis.prefix;
-  queues = { train: new Queue('train', { connection, prefix }), predict: new Queue('predict', { connection, prefix }) };
-  events = { train: new QueueEvents('train', { connection: connection.duplicate(), prefix }), predict: new QueueEvents('predict', { connection: connection.duplicate(), prefix }) };
-  await Promise.all([events.train.waitUntilReady(), events.predict.waitUntilReady()]);
+  worker = await startInProcessWorker();
+  ({ app, storeDir, queues, events } = worker);
   const now = new Date().toISOString();
   await addDataset(
     { id: 'ds_excerpt', name: 'excerpt.txt', kind: 'text', source: 'upload', description: '', format: 'text', createdAt: now, artifactKey: 'datasets/ds_excerpt/corpus.txt', summary: { bytes: corpus.length, characters: corpus.length, distinctCharacters: 60, lines: 700, unigramBitsPerChar: 4.5 } },
@@ -64,14 +44,7 @@ beforeAll(async () => {
     new TextEncoder().encode(JSON.stringify({ pairs: smallTalkPairs })),
   );
 });
-
-afterAll(async () => {
-  await app?.close(0);
-  await Promise.all([events?.train.close(), events?.predict.close(), queues?.train.close(), queues?.predict.close()]);
-  connection?.disconnect();
-  await redis?.close();
-  await rm(storeDir, { recursive: true, force: true });
-});
+afterAll(() => worker?.close());
 
 const train = async <R>(data: Record<string, unknown>) => {
   const job = await queues.train.add('train', data, { ...jobCatalog.train.options, jobId: createJobId('train') });

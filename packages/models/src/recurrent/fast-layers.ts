@@ -65,7 +65,12 @@ export class FastLSTM extends StockLSTM {
           recurrentKernel: cell.recurrentKernel.read() as tf.Tensor2D,
           bias: cell.useBias && cell.bias ? (cell.bias.read() as tf.Tensor1D) : tf.zeros<tf.Rank.R1>([4 * units]),
         },
-        { recurrentActivation: activation, ...(given ? { initialState: { h: given[0] as tf.Tensor2D, c: given[1] as tf.Tensor2D } } : {}) },
+        {
+          recurrentActivation: activation,
+          // predict() (training false): nothing is kept for a backward pass.
+          inference: kwargs?.training !== true,
+          ...(given ? { initialState: { h: given[0] as tf.Tensor2D, c: given[1] as tf.Tensor2D } } : {}),
+        },
       );
       const output = self.returnSequences ? run.outputs : run.h;
       return self.returnState ? [output, run.h, run.c] : output;

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { activateGates, fastTanh, gateDerivative, type RecurrentActivation } from './activations.ts';
+import { activateGates, fastTanh, foldHardSigmoid, gateDerivative, type RecurrentActivation } from './activations.ts';
 
 /** An LSTM layer's weights as tfjs-layers keeps them: gates in Keras order i, f, c, o. */
 export interface LstmWeights {
@@ -18,6 +18,8 @@ export interface LstmSequenceOptions {
   initialState?: { h: tf.Tensor2D; c: tf.Tensor2D };
   /** `x` is `[steps, batch, inputSize]` and `outputs` `[steps, batch, units]` (saves two transposes). @defaultValue false */
   timeMajor?: boolean;
+  /** No gradient will be taken: skip what the backward pass would keep (for inference). @defaultValue false */
+  inference?: boolean;
 }
 
 /** What `lstmSequence` returns: every step's output and the final state. */
@@ -51,7 +53,9 @@ export function lstmSequence(x: tf.Tensor3D, weights: LstmWeights, options: Lstm
     const [steps, batch] = xt.shape;
     const h0 = options.initialState?.h ?? tf.zeros<tf.Rank.R2>([batch, units]);
     const c0 = options.initialState?.c ?? tf.zeros<tf.Rank.R2>([batch, units]);
-    const packed = kernel(xt, weights.kernel, weights.recurrentKernel, weights.bias, h0, c0) as tf.Tensor3D;
+    const packed = options.inference
+      ? runLstm(activation, xt, weights.kernel, weights.recurrentKernel, weights.bias, h0, c0).value
+      : (kernel(xt, weights.kernel, weights.recurrentKernel, weights.bias, h0, c0) as tf.Tensor3D);
     const outputs = tf.slice(packed, [0, 0, 0], [steps, batch, units]);
     return {
       outputs: options.timeMajor ? outputs : tf.transpose(outputs, [1, 0, 2]),
@@ -59,6 +63,55 @@ export function lstmSequence(x: tf.Tensor3D, weights: LstmWeights, options: Lstm
       c: tf.reshape<tf.Rank.R2>(tf.slice(packed, [steps, 0, 0], [1, batch, units]), [batch, units]),
     };
   });
+}
+
+/**
+ * The forward pass, time-major: `x` `[steps, batch, inputSize]` → `value` `[steps + 1, batch,
+ * units]` (h₁…h_T, then the final cell state), and with `keepGates` what the backward pass needs.
+ */
+function runLstm(
+  activation: RecurrentActivation,
+  x: tf.Tensor3D,
+  kernel: tf.Tensor2D,
+  recurrentKernel: tf.Tensor2D,
+  bias: tf.Tensor1D,
+  h0: tf.Tensor2D,
+  c0: tf.Tensor2D,
+  keepGates = false,
+) {
+  const [steps, batch, inputSize] = x.shape;
+  const units = recurrentKernel.shape[0];
+  // With hardSigmoid gates, their 0.2·z + 0.5 is folded into the weights: a gate is then one clip.
+  const hard = activation === 'hardSigmoid';
+  const gateColumns = [true, true, false, true];
+  const w = hard ? foldHardSigmoid(kernel, gateColumns, false) : kernel;
+  const u = hard ? foldHardSigmoid(recurrentKernel, gateColumns, false) : recurrentKernel;
+  const b = hard ? foldHardSigmoid(bias, gateColumns, true) : bias;
+  const gate = (z: tf.Tensor2D) => (hard ? tf.clipByValue(z, 0, 1) : activateGates(activation, z));
+  // One matmul projects every step's input; time-major, so each step's slice is contiguous.
+  const xt = tf.reshape<tf.Rank.R2>(x, [steps * batch, inputSize]);
+  const projected = tf.unstack(tf.reshape(tf.add(tf.matMul(xt, w), b), [steps, batch, 4 * units])) as tf.Tensor2D[];
+  let h = h0;
+  let c = c0;
+  const hs: tf.Tensor2D[] = [h0];
+  const cs: tf.Tensor2D[] = [c0];
+  const gates: [tf.Tensor2D[], tf.Tensor2D[], tf.Tensor2D[], tf.Tensor2D[]] | undefined = keepGates ? [[], [], [], []] : undefined;
+  for (let t = 0; t < steps; t++) {
+    // One matmul for all four gates, then a split: on wasm four [units, units] matmuls cost
+    // twice one [units, 4 · units]. (tf.fused.matMul would fold the add in, but the wasm backend
+    // takes only a rank-1 bias.)
+    const z = tf.split(tf.add(projected[t]!, tf.matMul(h, u)), 4, 1) as tf.Tensor2D[];
+    const i = gate(z[0]!);
+    const f = gate(z[1]!);
+    const g = fastTanh(z[2]!);
+    const o = gate(z[3]!);
+    c = tf.add(tf.mul(f, c), tf.mul(i, g));
+    h = tf.mul(o, fastTanh(c));
+    hs.push(h);
+    cs.push(c);
+    if (gates) [i, f, g, o].forEach((gate, k) => gates[k]!.push(gate));
+  }
+  return { value: tf.stack([...hs.slice(1), c]) as tf.Tensor3D, xt, hs, cs, gates };
 }
 
 /**
@@ -70,31 +123,8 @@ function createLstmKernel(activation: RecurrentActivation) {
     const [x, kernel, recurrentKernel, bias, h0, c0, save] = args as [tf.Tensor3D, tf.Tensor2D, tf.Tensor2D, tf.Tensor1D, tf.Tensor2D, tf.Tensor2D, tf.GradSaveFunc];
     const [steps, batch, inputSize] = x.shape;
     const units = recurrentKernel.shape[0];
-    // One matmul projects every step's input; time-major, so each step's slice is contiguous.
-    const xt = tf.reshape<tf.Rank.R2>(x, [steps * batch, inputSize]);
-    const projected = tf.unstack(tf.reshape(tf.add(tf.matMul(xt, kernel), bias), [steps, batch, 4 * units])) as tf.Tensor2D[];
-    let h = h0;
-    let c = c0;
-    const hs: tf.Tensor2D[] = [h0];
-    const cs: tf.Tensor2D[] = [c0];
-    const gates: [tf.Tensor2D[], tf.Tensor2D[], tf.Tensor2D[], tf.Tensor2D[]] = [[], [], [], []];
-    for (let t = 0; t < steps; t++) {
-      // One matmul for all four gates, then a split: on wasm four [units, units] matmuls cost
-      // twice one [units, 4 · units]. (tf.fused.matMul would fold the add in, but the wasm backend
-      // takes only a rank-1 bias.)
-      const z = tf.split(tf.add(projected[t]!, tf.matMul(h, recurrentKernel)), 4, 1) as tf.Tensor2D[];
-      const i = activateGates(activation, z[0]!);
-      const f = activateGates(activation, z[1]!);
-      const g = fastTanh(z[2]!);
-      const o = activateGates(activation, z[3]!);
-      c = tf.add(tf.mul(f, c), tf.mul(i, g));
-      h = tf.mul(o, fastTanh(c));
-      hs.push(h);
-      cs.push(c);
-      [i, f, g, o].forEach((gate, k) => gates[k]!.push(gate));
-    }
-    const value = tf.stack([...hs.slice(1), c]);
-    save([xt, kernel, recurrentKernel, ...gates.map((list) => tf.stack(list)), tf.stack(hs), tf.stack(cs)]);
+    const { value, xt, hs, cs, gates } = runLstm(activation, x, kernel, recurrentKernel, bias, h0, c0, true);
+    save([xt, kernel, recurrentKernel, ...gates!.map((list) => tf.stack(list)), tf.stack(hs), tf.stack(cs)]);
 
     const gradFunc = (dy: tf.Tensor, saved: tf.Tensor[]) => {
       // Gradients come out in Keras' gate order (i, f, c, o), the order of the saved weights.

@@ -55,12 +55,12 @@ export const textGenBounds: Readonly<Record<NumericParam, TextGenBound>> = {
  * Named starting points:
  * - `talk`: the talk's network, 3 stacked GRU layers of 512 units over 30-character windows,
  *   batch 200, Adam, dropout 0.2 (keep 0.8). Meant for tfjs-node or a GPU: on the wasm backend
- *   (one thread) a step took about 95 s on our 2-core CI machine, some 5 hours per epoch of tiny
- *   Shakespeare.
+ *   (one thread) a step takes about 10 s with the fast GRU (src/recurrent; 110 s with tfjs-layers'
+ *   own), some 30 minutes per epoch of tiny Shakespeare.
  * - `default`: sized for a 2-core CPU on the wasm backend. One GRU layer of 128 units, batch 32,
- *   60-character windows: 0.37–0.8 s per step there (2,400–5,000 characters a second, the
- *   range being other processes' load), 3.5–5.5 minutes per epoch of tiny Shakespeare (552 steps),
- *   after which validation reaches about 2.7 bits per character (unigram entropy: 4.8).
+ *   60-character windows: about 0.2 s per step there with the fast GRU (0.5 s with tfjs-layers'
+ *   own), 2 minutes per epoch of tiny Shakespeare (552 steps), after which validation reaches
+ *   about 2.7 bits per character (unigram entropy: 4.8).
  */
 export const textGenPresets = {
   default: {

@@ -1,0 +1,59 @@
+// `npm run bench` section `recurrent`: stock tfjs-layers recurrent layers against the fast ones
+// (src/recurrent), on the wasm and cpu backends, beside PyTorch's CPU LSTM when it is installed.
+import { execFileSync, spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { repoRoot } from '../test/harness/processes.ts';
+import type { ModelBenchOptions } from './model-common.ts';
+
+interface Figure {
+  backend: string;
+  model: string;
+  implementation: 'stock' | 'fast';
+  samplesPerSecond: number;
+  predict1Ms?: number;
+  predict256Ms?: number;
+  secondsPerStep?: number;
+}
+
+/** PyTorch's figures from ../shared/peers/torch_lstm.py, or why there are none. */
+function torchReference(): { samplesPerSecond: number; predict1Ms: number; predict256Ms: number } | string {
+  const script = path.join(repoRoot, '../shared/peers/torch_lstm.py');
+  // Debian's python3-torch lands in /usr/bin/python3, which a pyenv or venv python3 on the PATH hides.
+  const python = ['python3', '/usr/bin/python3'].find((candidate) => spawnSync(candidate, ['-c', 'import torch'], { encoding: 'utf8' }).status === 0);
+  if (!python) return 'PyTorch not installed (apt-get install -y python3-torch libopenblas0-pthread; see ../shared/peers/README.md)';
+  const out = execFileSync(python, [script], { encoding: 'utf8' });
+  const number = (pattern: RegExp) => Number(pattern.exec(out)?.[1]);
+  return { samplesPerSecond: number(/torch train: (\d+)/), predict1Ms: number(/batch 1: ([\d.]+) ms/), predict256Ms: number(/batch 256: ([\d.]+) ms/) };
+}
+
+export async function benchRecurrent({ quick }: ModelBenchOptions): Promise<void> {
+  console.log('\nrecurrent layers: stock tfjs-layers against the fast ones (one input matmul, fused steps, hand-written backward pass)');
+  const torch = quick ? 'skipped in BENCH_QUICK' : torchReference();
+  const figures: Figure[] = [];
+  for (const backend of ['wasm', 'cpu']) {
+    const child = spawnSync(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'bench/recurrent-child.ts'), backend, quick ? 'quick' : 'full'], {
+      cwd: repoRoot,
+      encoding: 'utf8',
+      maxBuffer: 64 * 1024 * 1024,
+    });
+    if (child.status !== 0) {
+      console.log(`  ${backend}: failed (${child.stderr.split('\n').filter((l) => !l.includes('already registered')).slice(-3).join(' ')})`);
+      continue;
+    }
+    for (const line of child.stdout.split('\n')) if (line.startsWith('{')) figures.push(JSON.parse(line) as Figure);
+  }
+  const torchTrain = typeof torch === 'string' ? undefined : torch.samplesPerSecond;
+  for (const model of [...new Set(figures.map((f) => f.model))]) {
+    console.log(`  ${model}`);
+    for (const f of figures.filter((g) => g.model === model)) {
+      const stock = figures.find((g) => g.model === model && g.backend === f.backend && g.implementation === 'stock');
+      const speedup = f.implementation === 'fast' && stock ? `, ${(f.samplesPerSecond / stock.samplesPerSecond).toFixed(1)}× stock` : '';
+      const vsTorch = torchTrain && model.startsWith('price') ? `, ${(f.samplesPerSecond / torchTrain).toFixed(2)}× PyTorch` : '';
+      const latency = f.predict1Ms !== undefined ? `; predict 1 window ${f.predict1Ms.toFixed(1)} ms, 256 windows ${f.predict256Ms!.toFixed(0)} ms` : '';
+      const step = f.secondsPerStep !== undefined ? ` (${f.secondsPerStep.toFixed(2)} s per step)` : '';
+      console.log(`    ${f.backend.padEnd(5)} ${f.implementation.padEnd(5)} ${f.samplesPerSecond.toFixed(1)} training samples/s${step}${speedup}${vsTorch}${latency}`);
+    }
+  }
+  if (typeof torch === 'string') console.log(`  PyTorch reference: ${torch}`);
+  else console.log(`  PyTorch CPU (2 threads, OpenBLAS), the price LSTM: ${torch.samplesPerSecond} training samples/s; predict 1 window ${torch.predict1Ms} ms, 256 windows ${torch.predict256Ms} ms`);
+}
