@@ -4,6 +4,7 @@ import type { Queue, QueueEvents } from 'bullmq';
 import * as tf from '@tensorflow/tfjs-core';
 import { smallTalkPairs } from '@mlq/models';
 import {
+  cancelChannel,
   createJobId,
   DatasetRegistry,
   FileSystemArtifactStore,
@@ -114,6 +115,16 @@ describe('worker: textgen and seq2seq jobs', () => {
     expect(result.steps).toBe(full.steps);
     // Same seed, same data order, same dropout masks: the resumed run ends where the full one did.
     expect(result.metrics.valLoss).toBeCloseTo(full.metrics.valLoss!, 5);
+    app.context.cache.clear();
+  });
+
+  it('textgen: a cancelled training leaves no checkpoint behind', async () => {
+    const store = new FileSystemArtifactStore(storeDir);
+    const job = await queues.train.add('train', { kind: 'textgen', dataset: 'ds_excerpt', params: { units: 16, seqLength: 24, epochs: 50, checkpointEverySteps: 2 }, sampleLength: 0 }, { ...jobCatalog.train.options, jobId: createJobId('train') });
+    while (!(await store.exists(`checkpoints/${job.id}/latest.json`))) await new Promise((resolve) => setTimeout(resolve, 20));
+    await worker.connection.publish(cancelChannel(worker.redis.prefix), job.id!);
+    await expect(job.waitUntilFinished(events.train, 30_000)).rejects.toThrow('cancelled');
+    expect(await store.exists(`checkpoints/${job.id}`)).toBe(false);
     app.context.cache.clear();
   });
 

@@ -1,7 +1,8 @@
 import type { Job } from 'bullmq';
-import { trainTextModel, useFastRecurrent, type TextTrainProgress } from '@mlq/models';
+import { ModelError, trainTextModel, useFastRecurrent, type TextModel, type TextTrainProgress } from '@mlq/models';
 import type { TextGenProgress, TextGenTrainPayload, TextGenTrainResult } from '@mlq/jobs';
 import type { ProcessorContext } from '../context.ts';
+import { AbortReason } from '../job-guards.ts';
 import { TextCheckpointStore } from '../text-checkpoints.ts';
 import { defaultModelName, saveAndRegister } from './register-model.ts';
 
@@ -41,7 +42,7 @@ export async function trainTextGen(ctx: ProcessorContext, job: Job, payload: Tex
     await job.updateProgress({ kind: 'textgen', ...progress, checkpointStep, resumedFromStep, lastEpoch, ...(etaMs !== undefined ? { etaMs } : {}) } satisfies TextGenProgress);
   };
 
-  const model = await trainTextModel(text, {
+  const training = trainTextModel(text, {
     preset,
     ...(payload.params ? { params: payload.params } : {}),
     ...(payload.seed !== undefined && !resume ? { seed: payload.seed } : {}),
@@ -70,6 +71,17 @@ export async function trainTextGen(ctx: ProcessorContext, job: Job, payload: Tex
       await report({ epoch: epoch.epoch, epochs: epoch.epochs, step: epoch.step, steps: epoch.steps, loss: epoch.loss, bitsPerChar: epoch.bitsPerChar });
     },
   });
+  let model: TextModel;
+  try {
+    model = await training;
+  } catch (error) {
+    // Keep the checkpoints for a run that will go on (a retry, or a job released at shutdown);
+    // drop them when this was the end: cancelled, bad input, or the last attempt.
+    const released = signal?.aborted && signal.reason === AbortReason.shutdown;
+    const final = error instanceof ModelError || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+    if (!released && final) await checkpoints.remove().catch(() => undefined);
+    throw error;
+  }
   const { params, metrics } = model;
   const record = await saveAndRegister(ctx, job, model, {
     name: payload.name ?? defaultModelName(payload.dataset, 'textgen'),

@@ -31,8 +31,9 @@ export interface Seq2SeqParams {
 
 /**
  * Sized for a 2-core CPU on the wasm backend: with a full 4 000-word vocabulary, pairs of 2–13
- * words train at about 70 pairs/s there (an epoch of 5 000 pairs in about 70 s) and greedy
- * replies take about 5 ms. The output layer (`units × maxVocabulary`) dominates both.
+ * words train at 30–70 pairs/s there (an epoch of 5 000 pairs in 70–170 s) and a greedy reply of
+ * about ten tokens takes 10–100 ms (`npm run bench`, section seq2seq). The output layer
+ * (`units × maxVocabulary`) dominates both.
  */
 export const seq2seqDefaults: Readonly<Seq2SeqParams> = {
   embeddingSize: 64,
