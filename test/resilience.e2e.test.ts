@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { QueueEvents } from 'bullmq';
 import { Redis } from 'ioredis';
 import { startTestSystem, pollJob, finished, type TestSystem } from './harness/system.ts';
@@ -22,18 +22,26 @@ beforeAll(async () => {
   events.on('stalled', ({ jobId }) => stalled.push(jobId));
   await events.waitUntilReady();
 });
+// A test that fails before stopping its workers must not leave them to take the next test's jobs.
+afterEach(async () => {
+  await Promise.all(system.workers().map((w) => w.stop('SIGKILL')));
+});
 afterAll(async () => {
   await events?.close();
   await system?.close();
 });
 
-/** A training that runs several seconds: many epochs of small batches. */
+/**
+ * A training that runs several seconds: many epochs of many small batches. Small batches keep each
+ * step short (the lock is renewed between steps), and many of them keep the job long even where
+ * the fast recurrent layers make every step cheap; the first test asserts it really outlasts the lock.
+ */
 const longTraining = (epochs: number) => ({
   kind: 'price',
   architecture: 'lstm',
   dataset: 'crypto-top100',
   series: 'Ethereum',
-  params: { window: 10, units1: 8, units2: 8, epochs, batchSize: 64 },
+  params: { window: 10, units1: 8, units2: 8, epochs, batchSize: 16 },
 });
 
 async function enqueue(epochs: number): Promise<string> {
@@ -60,7 +68,7 @@ describe('training and BullMQ locks', () => {
 describe('workers dying and stopping', () => {
   it('kill -9 mid-training: another worker picks the job up and completes it', async () => {
     const doomed = await system.startWorker();
-    const jobId = await enqueue(20);
+    const jobId = await enqueue(12);
     await pollJob(system.api, jobId, (job) => job.state === 'active' && job.progress?.epoch >= 2, { timeoutMs: 60_000 });
     await doomed.stop('SIGKILL');
 
@@ -74,7 +82,7 @@ describe('workers dying and stopping', () => {
 
   it('SIGTERM with an active training: the job is released within the grace period, then finished elsewhere', async () => {
     const leaving = await system.startWorker({ SHUTDOWN_GRACE_MS: '1500' });
-    const jobId = await enqueue(20);
+    const jobId = await enqueue(12);
     await pollJob(system.api, jobId, (job) => job.state === 'active' && job.progress?.epoch >= 1, { timeoutMs: 60_000 });
     const stoppedAt = Date.now();
     const code = await leaving.stop('SIGTERM');
