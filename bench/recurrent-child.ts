@@ -2,7 +2,7 @@
 // models exist, so bench/recurrent.ts runs this once per backend in a child process). Prints one
 // JSON line per figure.
 import * as tf from '@tensorflow/tfjs-core';
-import { buildPriceLstm, initBackend, priceLstmDefaults, setRecurrentImplementation, trainTextModel, TrainingCancelledError, type BackendName, type TextGenPresetName } from '@mlq/models';
+import { buildPriceLstm, DataParallelGradients, splitTensorBatch, initBackend, priceLstmDefaults, setRecurrentImplementation, trainTextModel, TrainingCancelledError, type BackendName, type TextGenPresetName } from '@mlq/models';
 import { findBuiltinTextDataset } from '@mlq/datasets';
 
 const [backendName = 'wasm', mode = 'full'] = process.argv.slice(2);
@@ -46,6 +46,32 @@ async function priceLstm(implementation: 'stock' | 'fast'): Promise<void> {
   optimizer.dispose();
 }
 
+/** The fast price LSTM trained as `trainPriceModel` does with `threads`: each batch split across threads. */
+async function priceLstmThreads(threads: number): Promise<void> {
+  setRecurrentImplementation('fast');
+  const window = priceLstmDefaults.window;
+  const batch = quick ? 128 : 512;
+  const { model, optimizer } = buildPriceLstm({ ...priceLstmDefaults, window }, 1);
+  const x = tf.randomNormal([batch, window, 1]);
+  const y = tf.randomNormal([batch, 1]);
+  const gradients = await DataParallelGradients.start(model, threads, { kind: 'mean-squared-error' });
+  const step = async () => {
+    const { grads } = await gradients.compute(splitTensorBatch(x, y, threads));
+    optimizer.applyGradients(grads);
+    tf.dispose(Object.values(grads));
+  };
+  await step(); // warm-up
+  const steps = quick || slow ? 1 : 6;
+  const started = performance.now();
+  for (let i = 0; i < steps; i++) await step();
+  const seconds = (performance.now() - started) / 1000;
+  emit({ model: 'price LSTM (talk: 50→100, window 50, batch 512)', implementation: 'fast', threads, samplesPerSecond: (steps * batch) / seconds });
+  await gradients.close();
+  tf.dispose([x, y]);
+  model.dispose();
+  optimizer.dispose();
+}
+
 async function textgen(implementation: 'stock' | 'fast', preset: TextGenPresetName): Promise<void> {
   setRecurrentImplementation(implementation);
   const text = (await findBuiltinTextDataset('tinyshakespeare')!.load()).slice(0, 200_000);
@@ -80,6 +106,7 @@ async function textgen(implementation: 'stock' | 'fast', preset: TextGenPresetNa
 }
 
 for (const implementation of ['stock', 'fast'] as const) await priceLstm(implementation);
+await priceLstmThreads(2);
 for (const implementation of ['stock', 'fast'] as const) await textgen(implementation, 'default');
 // Talk-sized steps take minutes on the CPU fallback; the cpu backend would take hours.
 if (!slow && !quick) for (const implementation of ['stock', 'fast'] as const) await textgen(implementation, 'talk');

@@ -9,6 +9,8 @@ interface Figure {
   backend: string;
   model: string;
   implementation: 'stock' | 'fast';
+  /** Threads sharing each batch (DataParallelGradients); absent: one. */
+  threads?: number;
   samplesPerSecond: number;
   predict1Ms?: number;
   predict256Ms?: number;
@@ -46,12 +48,13 @@ export async function benchRecurrent({ quick }: ModelBenchOptions): Promise<void
   for (const model of [...new Set(figures.map((f) => f.model))]) {
     console.log(`  ${model}`);
     for (const f of figures.filter((g) => g.model === model)) {
-      const stock = figures.find((g) => g.model === model && g.backend === f.backend && g.implementation === 'stock');
+      const stock = figures.find((g) => g.model === model && g.backend === f.backend && g.implementation === 'stock' && !g.threads);
       const speedup = f.implementation === 'fast' && stock ? `, ${(f.samplesPerSecond / stock.samplesPerSecond).toFixed(1)}× stock` : '';
       const vsTorch = torchTrain && model.startsWith('price') ? `, ${(f.samplesPerSecond / torchTrain).toFixed(2)}× PyTorch` : '';
       const latency = f.predict1Ms !== undefined ? `; predict 1 window ${f.predict1Ms.toFixed(1)} ms, 256 windows ${f.predict256Ms!.toFixed(0)} ms` : '';
       const step = f.secondsPerStep !== undefined ? ` (${f.secondsPerStep.toFixed(2)} s per step)` : '';
-      console.log(`    ${f.backend.padEnd(5)} ${f.implementation.padEnd(5)} ${f.samplesPerSecond.toFixed(1)} training samples/s${step}${speedup}${vsTorch}${latency}`);
+      const name = f.threads ? `${f.implementation} ×${f.threads} threads` : f.implementation;
+      console.log(`    ${f.backend.padEnd(5)} ${name.padEnd(16)} ${f.samplesPerSecond.toFixed(1)} training samples/s${step}${speedup}${vsTorch}${latency}`);
     }
   }
   if (typeof torch === 'string') console.log(`  PyTorch reference: ${torch}`);

@@ -19,6 +19,7 @@ import { createForecastProcessor } from './processors/forecast.ts';
 import { createPredictProcessor } from './processors/predict.ts';
 import { createBatchProcessor } from './processors/batch.ts';
 import { createWorkerMetrics, serveMetrics } from './metrics.ts';
+import { resolveTrainingThreads } from './training-threads.ts';
 
 export interface WorkerApp {
   context: ProcessorContext;
@@ -67,6 +68,7 @@ export async function startWorkerApp(config: WorkerConfig, log: Logger): Promise
     datasets: new DatasetCatalog(new DatasetRegistry(redis, config.QUEUE_PREFIX), store),
     cache: new ModelCache<LoadedModel>(config.MODEL_CACHE_BYTES),
     backend,
+    trainingThreads: resolveTrainingThreads(config.TRAINING_THREADS, backend.name, config.TRAIN_CONCURRENCY),
     log,
   };
 
@@ -108,7 +110,7 @@ export async function startWorkerApp(config: WorkerConfig, log: Logger): Promise
 
   const metrics = config.METRICS_PORT > 0 ? await serveMetrics(createWorkerMetrics(context, workers), config.METRICS_PORT) : undefined;
 
-  log.info({ queues, backend, fastRecurrent: useFastRecurrent(), pid: process.pid, metricsPort: metrics?.port ?? null }, 'worker ready');
+  log.info({ queues, backend, fastRecurrent: useFastRecurrent(), trainingThreads: context.trainingThreads, pid: process.pid, metricsPort: metrics?.port ?? null }, 'worker ready');
 
   return {
     context,

@@ -35,6 +35,9 @@ export { evaluate, evaluateHoldout, mae, mape, rmse, type BaselineComparison, ty
 export { buildPriceLstm } from './price/model.ts';
 export { forecastRecursive, predictNextCloses, predictNextValues } from './price/predict.ts';
 export { trainPriceModel, type TrainPriceModelOptions, type TrainProgress } from './price/train.ts';
+export { DataParallelGradients } from './parallel/data-parallel.ts';
+export { usableTrainingThreads } from './parallel/threads.ts';
+export { splitTensorBatch, splitWindows, type ObjectiveSpec, type TensorShard, type WindowShard } from './parallel/objectives.ts';
 export { PriceModel, loadPriceModel } from './price/price-model.ts';
 export { PRICE_MODEL_FORMAT, PRICE_MODEL_FORMAT_VERSION, type PriceModelMetadata } from './price/io.ts';
 export { FastLSTM, createLstmLayer, setRecurrentImplementation, useFastRecurrent, type RecurrentImplementation } from './recurrent/fast-layers.ts';

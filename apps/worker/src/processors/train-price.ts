@@ -28,6 +28,7 @@ export async function trainPrice(ctx: ProcessorContext, job: Job, payload: Price
     ...(payload.holdout !== undefined ? { holdout: payload.holdout } : {}),
     ...(payload.seed !== undefined ? { seed: payload.seed } : {}),
     ...(signal ? { signal } : {}),
+    threads: ctx.trainingThreads,
     onEpochEnd: progressReporter(job, startedAt),
   });
   const record = await saveAndRegister(ctx, job, model, {

@@ -50,6 +50,7 @@ export async function trainTextGen(ctx: ProcessorContext, job: Job, payload: Tex
     ...(payload.sampleTemperature !== undefined ? { sampleTemperature: payload.sampleTemperature } : {}),
     ...(signal ? { signal } : {}),
     ...(resume ? { resumeFrom: resume.io } : {}),
+    threads: ctx.trainingThreads,
     checkpoint: async (checkpoint) => {
       await checkpoints.save(checkpoint.step, checkpoint.save);
       checkpointStep = checkpoint.step;

@@ -33,6 +33,18 @@ describe('price LSTM', () => {
     expect(tf.memory().numTensors).toBe(baseline);
   });
 
+  it('learns as well with each batch split across 2 threads; no tensor left', async () => {
+    const baseline = tf.memory().numTensors;
+    const progress: TrainProgress[] = [];
+    const params = { ...small, batchSize: 128 };
+    const model = await trainPriceModel(series, { kind: 'lstm', params, horizon: 12, seed: 1, threads: 2, onEpochEnd: (p) => void progress.push(p) });
+    expect(progress).toHaveLength(25);
+    expect(progress.at(-1)!.loss).toBeLessThan(progress[0]!.loss);
+    expect(model.metrics.model.rmse).toBeLessThan(0.7 * model.metrics.naive.rmse);
+    model.dispose();
+    expect(tf.memory().numTensors).toBe(baseline);
+  });
+
   it('trains the same model from the same seed, and another from another seed', async () => {
     const train = (seed: number) => trainPriceModel(series.slice(0, 150), { kind: 'lstm', params: { ...small, epochs: 3 }, horizon: 6, seed });
     const [a, b, c] = [await train(7), await train(7), await train(8)];

@@ -1,6 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { NotEnoughDataError, TrainingCancelledError, TrainingDivergedError } from '../errors.ts';
+import { DataParallelGradients } from '../parallel/data-parallel.ts';
+import { splitTensorBatch } from '../parallel/objectives.ts';
+import { usableTrainingThreads } from '../parallel/threads.ts';
 import { checkHorizon, horizonBounds, MIN_LINEAR_POINTS, MIN_TRAINING_WINDOWS, validatePriceParams, type PriceLstmParams } from './config.ts';
 import { assertFiniteSeries, createWindows, fitPriceScaler, splitHoldout, type PriceScaler } from './data.ts';
 import { PRICE_MODEL_FORMAT, PRICE_MODEL_FORMAT_VERSION, type PriceModelMetadata } from './io.ts';
@@ -40,6 +43,13 @@ export interface TrainPriceModelOptions {
    * trains the same model on one backend (see `buildPriceLstm` for what stays random).
    */
   seed?: number;
+  /**
+   * Threads that share each batch on the wasm and cpu backends: this one plus `threads − 1`
+   * worker threads, each with its own backend and a replica of the network, gradients averaged
+   * (see `DataParallelGradients`). Each gets at least 64 windows of a batch; tfjs-node uses one.
+   * @defaultValue 1
+   */
+  threads?: number;
 }
 
 /** 0…count-1 in a Fisher–Yates order drawn from `random`. */
@@ -51,6 +61,9 @@ function shuffledIndices(count: number, random: () => number): Int32Array {
   }
   return indices;
 }
+
+/** Price shards below this many windows cost more in messaging than they save (measured: `npm run bench`, section recurrent). */
+const MIN_WINDOWS_PER_THREAD = 64;
 
 function throwIfAborted(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw new TrainingCancelledError(signal.reason);
@@ -75,9 +88,9 @@ function baseMetadata(closes: readonly number[], horizon: number, holdout: numbe
  * Trains a price model on a series of closes (oldest first). The last `holdout` points are
  * never used for fitting the scaler or the weights: they give the metrics (see `PriceMetrics`).
  *
- * The LSTM trains on sliding windows `[count, window, 1]` → next close `[count, 1]` with
- * `model.fit(…, { yieldEvery: 'batch' })`, so the event loop runs between batches (a queue
- * worker keeps renewing its job lock). Rejects with `NotEnoughDataError`, `InvalidSeriesError`,
+ * The LSTM trains on sliding windows `[count, window, 1]` → next close `[count, 1]`, batch by
+ * batch, optionally across `threads`; the event loop runs between batches (a queue worker keeps
+ * renewing its job lock). Rejects with `NotEnoughDataError`, `InvalidSeriesError`,
  * `ModelConfigError`, `TrainingCancelledError` (signal aborted) or `TrainingDivergedError`
  * (NaN loss), having disposed every tensor it made.
  */
@@ -154,46 +167,45 @@ async function fitPriceLstm(train: readonly number[], scaler: PriceScaler, param
 
   const { model, optimizer } = buildPriceLstm(params, options.seed);
   let divergedAt: string | undefined;
-  const stopIfDiverged = (where: string, loss: unknown) => {
-    if (divergedAt === undefined && !Number.isFinite(Number(loss))) {
-      divergedAt = `${where}: loss ${String(loss)}`;
-      model.stopTraining = true;
-    }
+  const stopIfDiverged = (where: string, loss: number) => {
+    if (divergedAt === undefined && !Number.isFinite(loss)) divergedAt = `${where}: loss ${String(loss)}`;
   };
   // Each epoch's order comes from a PRNG seeded with `seed` (tfjs' own shuffle uses Math.random),
   // so the same seed trains the same model.
   const random = createRandom(options.seed ?? Math.floor(Math.random() * 2 ** 32));
+  let gradients: DataParallelGradients | undefined;
   try {
+    const threads = usableTrainingThreads(options.threads ?? 1, Math.min(params.batchSize, fitCount), MIN_WINDOWS_PER_THREAD);
+    gradients = await DataParallelGradients.start(model, threads, { kind: 'mean-squared-error' });
     for (let epoch = 0; epoch < params.epochs && !signal?.aborted && divergedAt === undefined; epoch++) {
       const order = tf.tensor1d(shuffledIndices(fitCount, random), 'int32');
       const [epochXs, epochYs] = [tf.gather(xs, order), tf.gather(ys, order)];
       order.dispose();
+      let lossSum = 0;
       try {
-        await model.fit(epochXs, epochYs, {
-          epochs: epoch + 1,
-          initialEpoch: epoch,
-          batchSize: params.batchSize,
-          shuffle: false,
-          verbose: 0,
+        for (let start = 0, batch = 1; start < fitCount && !signal?.aborted && divergedAt === undefined; start += params.batchSize, batch++) {
+          const size = Math.min(params.batchSize, fitCount - start);
+          const [batchXs, batchYs] = [epochXs.slice(start, size), epochYs.slice(start, size)];
+          try {
+            const { loss, grads } = await gradients.compute(splitTensorBatch(batchXs, batchYs, threads));
+            optimizer.applyGradients(grads);
+            tf.dispose(Object.values(grads));
+            stopIfDiverged(`batch ${batch}`, loss);
+            lossSum += loss * size;
+          } finally {
+            tf.dispose([batchXs, batchYs]);
+          }
           // Hands the event loop back after every batch: BullMQ renews job locks from it.
-          yieldEvery: 'batch',
-          ...(validationCount > 0 ? { validationData: [xsVal, ysVal] as [tf.Tensor, tf.Tensor] } : {}),
-          callbacks: {
-            onBatchEnd: async (batch, logs) => {
-              stopIfDiverged(`batch ${batch + 1}`, logs?.loss);
-              if (signal?.aborted) model.stopTraining = true;
-            },
-            onEpochEnd: async (finished, logs) => {
-              stopIfDiverged(`epoch ${finished + 1}`, logs?.loss);
-              if (signal?.aborted || divergedAt !== undefined) return;
-              const valLoss = logs?.val_loss === undefined ? null : Number(logs.val_loss);
-              await options.onEpochEnd?.({ epoch: finished + 1, epochs: params.epochs, loss: Number(logs?.loss), valLoss });
-            },
-          },
-        });
+          await new Promise((resolve) => setImmediate(resolve));
+        }
       } finally {
         tf.dispose([epochXs, epochYs]);
       }
+      if (signal?.aborted || divergedAt !== undefined) break;
+      const loss = lossSum / fitCount;
+      const valLoss = validationCount > 0 ? meanSquaredErrorOf(model, xsVal, ysVal, params.batchSize) : null;
+      if (valLoss !== null) stopIfDiverged(`epoch ${epoch + 1} (validation)`, valLoss);
+      await options.onEpochEnd?.({ epoch: epoch + 1, epochs: params.epochs, loss, valLoss });
     }
     throwIfAborted(signal);
     if (divergedAt !== undefined) {
@@ -204,7 +216,13 @@ async function fitPriceLstm(train: readonly number[], scaler: PriceScaler, param
     model.dispose();
     throw error;
   } finally {
+    await gradients?.close();
     tf.dispose([xs, ys, xsVal, ysVal]);
     optimizer.dispose();
   }
+}
+
+/** MSE of the model's predictions for `xs` against `ys`, in inference mode, `batchSize` rows at a time. */
+function meanSquaredErrorOf(model: tfl.LayersModel, xs: tf.Tensor, ys: tf.Tensor, batchSize: number): number {
+  return tf.tidy(() => tf.mean(tf.squaredDifference(ys, model.predict(xs, { batchSize }) as tf.Tensor)).dataSync()[0]!);
 }

@@ -49,15 +49,29 @@ export class AdamOptimizer {
   }
 
   /**
-   * Computes the gradients of `loss` (a scalar function of the variables), clips them to
-   * `GRADIENT_CLIP_NORM`, applies one update and returns the loss (the caller disposes it).
+   * Computes the gradients of `loss` (a scalar function of the variables), applies them as
+   * `applyGradients` does and returns the loss (the caller disposes it).
    */
   minimize(loss: () => tf.Scalar): tf.Scalar {
     const { value, grads } = tf.variableGrads(loss, [...this.variables]);
+    try {
+      this.applyGradients(grads);
+    } finally {
+      tf.dispose(grads);
+    }
+    return value;
+  }
+
+  /** Clips `grads` (keyed by variable name) to `GRADIENT_CLIP_NORM` and applies one update. The caller keeps the gradients. */
+  applyGradients(grads: tf.NamedTensorMap): void {
     const step = this.#step + 1;
     const correctedRate = (this.learningRate * Math.sqrt(1 - ADAM.beta2 ** step)) / (1 - ADAM.beta1 ** step);
     tf.tidy(() => {
-      const gradients = this.variables.map((v) => grads[v.name]!);
+      const gradients = this.variables.map((v) => {
+        const gradient = grads[v.name];
+        if (!gradient) throw new ModelError(`no gradient for ${v.name}`);
+        return gradient;
+      });
       const norm = tf.sqrt(tf.addN(gradients.map((g) => tf.sum(tf.square(g)))));
       const scale = tf.div(GRADIENT_CLIP_NORM, tf.maximum(norm, GRADIENT_CLIP_NORM));
       this.variables.forEach((variable, i) => {
@@ -69,9 +83,7 @@ export class AdamOptimizer {
         variable.assign(tf.sub(variable, tf.div(tf.mul(first, correctedRate), tf.add(tf.sqrt(second), ADAM.epsilon))));
       });
     });
-    tf.dispose(grads);
     this.#step = step;
-    return value;
   }
 
   /** Copies of the step count and moments. */

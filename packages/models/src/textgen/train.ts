@@ -3,6 +3,9 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 import { ModelConfigError, ModelError, TrainingCancelledError, TrainingDivergedError } from '../errors.ts';
 import type { ArtifactIO } from '../io.ts';
 import { createRandom } from '../samples/synthetic.ts';
+import { DataParallelGradients } from '../parallel/data-parallel.ts';
+import { splitWindows } from '../parallel/objectives.ts';
+import { usableTrainingThreads } from '../parallel/threads.ts';
 import { AdamOptimizer, type AdamState } from './adam.ts';
 import { checkBound, generationBounds, validateTextGenParams, type TextGenParams, type TextGenPresetName } from './config.ts';
 import { fingerprintCorpus, readTextCheckpoint, TEXT_CHECKPOINT_FORMAT, TEXT_CHECKPOINT_FORMAT_VERSION, writeTextCheckpoint, type LoadedTextCheckpoint, type TextTrainingPosition } from './checkpoint.ts';
@@ -74,7 +77,18 @@ export interface TrainTextModelOptions {
   sampleLength?: number;
   /** Temperature of that sample. @defaultValue 0.5 */
   sampleTemperature?: number;
+  /**
+   * Threads that share each batch on the wasm and cpu backends: this one plus `threads − 1`
+   * worker threads, each with its own backend and a replica of the network, gradients averaged
+   * (see `DataParallelGradients`); each gets at least 8 windows of a batch, tfjs-node uses one.
+   * Dropout masks depend on the thread count, so a resumed run repeats an uninterrupted one bit
+   * for bit only with the same count. @defaultValue 1
+   */
+  threads?: number;
 }
+
+/** Text shards below this many windows cost more in messaging than they save (measured: `npm run bench`, section recurrent). */
+const MIN_WINDOWS_PER_THREAD = 8;
 
 /** Where a run starts: fresh weights at step 0, or a checkpoint's. */
 interface RunStart {
@@ -168,123 +182,137 @@ async function runEpochs(text: string, start: RunStart, optimizer: AdamOptimizer
   const split = splitCorpus(codes, params);
   const weights = readNetworkWeights(network, params.cell, vocabulary.size);
   const windowCount = countTrainingWindows(split.train.length, params);
-  const stepsPerEpoch = Math.ceil(windowCount / params.batchSize);
-  const steps = stepsPerEpoch * params.epochs;
-  const unigramBitsPerChar = unigramEntropyOfIndices(split.train);
-  const metadataNow = (): TextModelMetadata => ({
-    format: TEXT_MODEL_FORMAT,
-    formatVersion: TEXT_MODEL_FORMAT_VERSION,
-    vocabulary: [...vocabulary.characters],
-    params,
-    seed,
-    metrics: summarize(position, unigramBitsPerChar),
-    corpusCharacters: codes.length,
-    backend: tf.getBackend(),
-    tfjsVersion: tf.version_core,
-    createdAt: new Date().toISOString(),
+  const threads = usableTrainingThreads(options.threads ?? 1, Math.min(params.batchSize, windowCount), MIN_WINDOWS_PER_THREAD);
+  const gradients = await DataParallelGradients.start(network, threads, {
+    kind: 'text-cross-entropy',
+    codes: threads > 1 ? sharedCopy(split.train) : split.train,
+    cell: params.cell,
+    vocabularySize: vocabulary.size,
+    seqLength: params.seqLength,
+    dropout: params.dropout,
   });
-
-  const checkpoint = async (reason: TextTrainingCheckpoint['reason']) => {
-    if (!options.checkpoint) return;
-    let open = true;
-    const save = async (io: ArtifactIO) => {
-      if (!open) throw new ModelError('a training checkpoint can be saved only while the checkpoint hook runs');
-      await writeTextCheckpoint(io, {
-        state: {
-          format: TEXT_CHECKPOINT_FORMAT,
-          formatVersion: TEXT_CHECKPOINT_FORMAT_VERSION,
-          params,
-          seed,
-          vocabulary: [...vocabulary.characters],
-          corpus: fingerprintCorpus(text),
-          position: structuredClone(position),
-          optimizer: { step: optimizer.step, shapes: network.trainableWeights.map((w) => [...(w.shape as number[])]) },
-          createdAt: new Date().toISOString(),
-        },
-        metadata: metadataNow(),
-        network,
-        optimizer: await optimizer.readState(),
-      });
-    };
-    try {
-      await options.checkpoint({ reason, step: position.step, epochsDone: position.history.length, save });
-    } finally {
-      open = false;
-    }
-  };
-
-  while (position.epoch < params.epochs) {
-    const order = epochOrder(windowCount, seed, position.epoch);
-    while (position.batchInEpoch < stepsPerEpoch) {
-      throwIfAborted(signal);
-      const windows = order.subarray(position.batchInEpoch * params.batchSize, (position.batchInEpoch + 1) * params.batchSize);
-      const loss = await trainStep(weights, optimizer, split.train, Array.from(windows, (w) => w * params.step), params, deriveSeed(seed, RandomStream.dropout, position.step));
-      if (!Number.isFinite(loss)) {
-        throw new TrainingDivergedError(`training diverged at step ${position.step + 1}: loss ${loss}; try a lower learningRate (was ${params.learningRate})`);
-      }
-      const characters = windows.length * params.seqLength;
-      position.step++;
-      position.batchInEpoch++;
-      position.epochLossSum += loss * characters;
-      position.epochCharacters += characters;
-      await options.onStep?.({
-        epoch: position.epoch + 1,
-        epochs: params.epochs,
-        step: position.step,
-        steps,
-        stepInEpoch: position.batchInEpoch,
-        stepsPerEpoch,
-        loss,
-        bitsPerChar: bitsPerChar(loss),
-      });
-      const epochEnds = position.batchInEpoch === stepsPerEpoch;
-      if (!epochEnds && params.checkpointEverySteps > 0 && position.step % params.checkpointEverySteps === 0) await checkpoint('interval');
-      await yieldToEventLoop();
-    }
-
-    const valLoss = split.validation.length > 0 ? await evaluateLoss(weights, split.validation, params, signal) : null;
-    if (valLoss !== null && !Number.isFinite(valLoss)) throw new TrainingDivergedError(`training diverged: validation loss ${valLoss} after epoch ${position.epoch + 1}`);
-    const loss = position.epochLossSum / position.epochCharacters;
-    const metrics: TextEpochMetrics = {
-      epoch: position.epoch + 1,
-      step: position.step,
-      loss,
-      valLoss,
-      bitsPerChar: bitsPerChar(loss),
-      valBitsPerChar: valLoss === null ? null : bitsPerChar(valLoss),
-    };
-    const sample = options.sampleLength > 0 ? await generateEpochSample(weights, vocabulary, split, position.epoch, seed, params.seqLength, options) : '';
-    position.history.push(metrics);
-    position.epoch++;
-    position.batchInEpoch = 0;
-    position.epochLossSum = 0;
-    position.epochCharacters = 0;
-    await checkpoint('epoch');
-    await options.onEpochEnd?.({ ...metrics, epochs: params.epochs, steps, sample });
-    throwIfAborted(signal);
+  try {
+    return await runSteps();
+  } finally {
+    await gradients.close();
   }
-  return metadataNow();
+
+  async function runSteps(): Promise<TextModelMetadata> {
+    const stepsPerEpoch = Math.ceil(windowCount / params.batchSize);
+    const steps = stepsPerEpoch * params.epochs;
+    const unigramBitsPerChar = unigramEntropyOfIndices(split.train);
+    const metadataNow = (): TextModelMetadata => ({
+      format: TEXT_MODEL_FORMAT,
+      formatVersion: TEXT_MODEL_FORMAT_VERSION,
+      vocabulary: [...vocabulary.characters],
+      params,
+      seed,
+      metrics: summarize(position, unigramBitsPerChar),
+      corpusCharacters: codes.length,
+      backend: tf.getBackend(),
+      tfjsVersion: tf.version_core,
+      createdAt: new Date().toISOString(),
+    });
+
+    const checkpoint = async (reason: TextTrainingCheckpoint['reason']) => {
+      if (!options.checkpoint) return;
+      let open = true;
+      const save = async (io: ArtifactIO) => {
+        if (!open) throw new ModelError('a training checkpoint can be saved only while the checkpoint hook runs');
+        await writeTextCheckpoint(io, {
+          state: {
+            format: TEXT_CHECKPOINT_FORMAT,
+            formatVersion: TEXT_CHECKPOINT_FORMAT_VERSION,
+            params,
+            seed,
+            vocabulary: [...vocabulary.characters],
+            corpus: fingerprintCorpus(text),
+            position: structuredClone(position),
+            optimizer: { step: optimizer.step, shapes: network.trainableWeights.map((w) => [...(w.shape as number[])]) },
+            createdAt: new Date().toISOString(),
+          },
+          metadata: metadataNow(),
+          network,
+          optimizer: await optimizer.readState(),
+        });
+      };
+      try {
+        await options.checkpoint({ reason, step: position.step, epochsDone: position.history.length, save });
+      } finally {
+        open = false;
+      }
+    };
+
+    while (position.epoch < params.epochs) {
+      const order = epochOrder(windowCount, seed, position.epoch);
+      while (position.batchInEpoch < stepsPerEpoch) {
+        throwIfAborted(signal);
+        const windows = order.subarray(position.batchInEpoch * params.batchSize, (position.batchInEpoch + 1) * params.batchSize);
+        const loss = await trainStep(gradients, optimizer, Array.from(windows, (w) => w * params.step), deriveSeed(seed, RandomStream.dropout, position.step));
+        if (!Number.isFinite(loss)) {
+          throw new TrainingDivergedError(`training diverged at step ${position.step + 1}: loss ${loss}; try a lower learningRate (was ${params.learningRate})`);
+        }
+        const characters = windows.length * params.seqLength;
+        position.step++;
+        position.batchInEpoch++;
+        position.epochLossSum += loss * characters;
+        position.epochCharacters += characters;
+        await options.onStep?.({
+          epoch: position.epoch + 1,
+          epochs: params.epochs,
+          step: position.step,
+          steps,
+          stepInEpoch: position.batchInEpoch,
+          stepsPerEpoch,
+          loss,
+          bitsPerChar: bitsPerChar(loss),
+        });
+        const epochEnds = position.batchInEpoch === stepsPerEpoch;
+        if (!epochEnds && params.checkpointEverySteps > 0 && position.step % params.checkpointEverySteps === 0) await checkpoint('interval');
+        await yieldToEventLoop();
+      }
+
+      const valLoss = split.validation.length > 0 ? await evaluateLoss(weights, split.validation, params, signal) : null;
+      if (valLoss !== null && !Number.isFinite(valLoss)) throw new TrainingDivergedError(`training diverged: validation loss ${valLoss} after epoch ${position.epoch + 1}`);
+      const loss = position.epochLossSum / position.epochCharacters;
+      const metrics: TextEpochMetrics = {
+        epoch: position.epoch + 1,
+        step: position.step,
+        loss,
+        valLoss,
+        bitsPerChar: bitsPerChar(loss),
+        valBitsPerChar: valLoss === null ? null : bitsPerChar(valLoss),
+      };
+      const sample = options.sampleLength > 0 ? await generateEpochSample(weights, vocabulary, split, position.epoch, seed, params.seqLength, options) : '';
+      position.history.push(metrics);
+      position.epoch++;
+      position.batchInEpoch = 0;
+      position.epochLossSum = 0;
+      position.epochCharacters = 0;
+      await checkpoint('epoch');
+      await options.onEpochEnd?.({ ...metrics, epochs: params.epochs, steps, sample });
+      throwIfAborted(signal);
+    }
+    return metadataNow();
+  }
 }
 
-/** One optimizer step on the windows starting at `starts`; returns the batch's loss (nats/char). */
-async function trainStep(
-  weights: TextNetworkWeights,
-  optimizer: AdamOptimizer,
-  codes: Int32Array,
-  starts: number[],
-  params: TextGenParams,
-  dropoutSeed: number,
-): Promise<number> {
-  const batch = createWindowBatch(codes, starts, params.seqLength);
+/** One optimizer step on the windows starting at `starts`, split across the threads; returns the batch's loss (nats/char). */
+async function trainStep(gradients: DataParallelGradients, optimizer: AdamOptimizer, starts: number[], dropoutSeed: number): Promise<number> {
+  const { loss, grads } = await gradients.compute(splitWindows(starts, gradients.threads), dropoutSeed);
   try {
-    const dropout = params.dropout > 0 ? { rate: params.dropout, seed: dropoutSeed } : undefined;
-    const loss = optimizer.minimize(() => crossEntropyNats(forwardWindows(weights, batch.inputs, dropout), batch.targets));
-    const [value] = await loss.data();
-    loss.dispose();
-    return value!;
+    optimizer.applyGradients(grads);
   } finally {
-    tf.dispose([batch.inputs, batch.targets]);
+    tf.dispose(Object.values(grads));
   }
+  return loss;
+}
+
+/** `codes` in memory that worker threads share instead of copying. */
+function sharedCopy(codes: Int32Array): Int32Array {
+  const shared = new Int32Array(new SharedArrayBuffer(codes.byteLength));
+  shared.set(codes);
+  return shared;
 }
 
 /** Mean loss (nats/char) over the validation windows, without dropout, yielding between batches. */

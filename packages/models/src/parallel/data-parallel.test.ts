@@ -1,0 +1,92 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
+import { initBackend } from '../backend.ts';
+import { ModelError } from '../errors.ts';
+import { buildPriceLstm } from '../price/model.ts';
+import { priceLstmDefaults } from '../price/config.ts';
+import { FastLSTM } from '../recurrent/fast-layers.ts';
+import { expectClose } from '../recurrent/testing.ts';
+import { DataParallelGradients } from './data-parallel.ts';
+import { splitTensorBatch } from './objectives.ts';
+import { usableTrainingThreads } from './threads.ts';
+import { ModelConfigError } from '../errors.ts';
+
+beforeAll(() => initBackend('auto'));
+
+const params = { ...priceLstmDefaults, window: 8, units1: 6, units2: 5, dropout: 0 };
+
+async function gradientsWith(threads: number, model: tfl.LayersModel, x: tf.Tensor, y: tf.Tensor) {
+  const pool = await DataParallelGradients.start(model, threads, { kind: 'mean-squared-error' });
+  try {
+    expect(pool.threads).toBe(threads);
+    const { loss, grads } = await pool.compute(splitTensorBatch(x, y, threads));
+    return { loss, grads, names: Object.keys(grads) };
+  } finally {
+    await pool.close();
+  }
+}
+
+describe('DataParallelGradients', () => {
+  it.each([2, 3])('gives the whole batch’s loss and gradients with %i threads, as one thread does; no tensor left', async (threads) => {
+    const { model, optimizer } = buildPriceLstm(params, 11);
+    const x = tf.randomNormal([37, params.window, 1], 0, 1, 'float32', 5); // 37 rows: unequal shards
+    const y = tf.randomNormal([37, 1], 0, 1, 'float32', 6);
+    const baseline = tf.memory().numTensors;
+    const single = await gradientsWith(1, model, x, y);
+    const parallel = await gradientsWith(threads, model, x, y);
+    expect(parallel.names).toEqual(model.trainableWeights.map((w) => (w.read() as tf.Variable).name));
+    expect(parallel.names).toEqual(single.names);
+    expect(Math.abs(parallel.loss - single.loss) / single.loss).toBeLessThan(1e-5);
+    for (const name of single.names) expectClose(parallel.grads[name]!, single.grads[name]!, name);
+    tf.dispose([...Object.values(single.grads), ...Object.values(parallel.grads)]);
+    expect(tf.memory().numTensors).toBe(baseline);
+    expect(model.layers[0]).toBeInstanceOf(FastLSTM);
+    tf.dispose([x, y]);
+    model.dispose();
+    optimizer.dispose();
+  });
+
+  it('leaves replicas idle when a batch has fewer rows than threads', async () => {
+    const { model, optimizer } = buildPriceLstm(params, 2);
+    const [x, y] = [tf.randomNormal([1, params.window, 1]), tf.randomNormal([1, 1])];
+    const single = await gradientsWith(1, model, x, y);
+    const parallel = await gradientsWith(3, model, x, y);
+    expect(parallel.loss).toBeCloseTo(single.loss, 6);
+    tf.dispose([...Object.values(single.grads), ...Object.values(parallel.grads)]);
+    tf.dispose([x, y]);
+    model.dispose();
+    optimizer.dispose();
+  });
+
+  it('rejects with a ModelError that says why a replica cannot build the model', async () => {
+    const model = tfl.sequential({ layers: [tfl.layers.dense({ units: 2, inputShape: [3] })] });
+    // A layer class only this thread knows: the replica cannot deserialise it.
+    class OnlyHere extends tfl.layers.Layer {
+      static readonly className = 'OnlyHereLayer';
+      override call(inputs: tf.Tensor | tf.Tensor[]) {
+        return inputs;
+      }
+    }
+    tf.serialization.registerClass(OnlyHere);
+    model.add(new OnlyHere({}));
+    await expect(DataParallelGradients.start(model, 2, { kind: 'mean-squared-error' })).rejects.toThrow(ModelError);
+    await expect(DataParallelGradients.start(model, 2, { kind: 'mean-squared-error' })).rejects.toThrow(/training replica failed: .*OnlyHereLayer/);
+    model.dispose();
+  });
+
+  it('refuses a thread count that is not a positive integer', async () => {
+    const model = tfl.sequential({ layers: [tfl.layers.dense({ units: 1, inputShape: [1] })] });
+    await expect(DataParallelGradients.start(model, 0, { kind: 'mean-squared-error' })).rejects.toThrow(/threads must be a positive integer/);
+    model.dispose();
+  });
+
+  it('uses the threads a step can feed, at least the minimum rows each', () => {
+    expect(usableTrainingThreads(1, 512, 64)).toBe(1);
+    expect(usableTrainingThreads(4, 512, 64)).toBe(4);
+    expect(usableTrainingThreads(4, 128, 64)).toBe(2);
+    expect(usableTrainingThreads(2, 100, 64)).toBe(1);
+    expect(usableTrainingThreads(2, 32, 8)).toBe(2);
+    expect(() => usableTrainingThreads(0, 512, 64)).toThrow(ModelConfigError);
+  });
+});
