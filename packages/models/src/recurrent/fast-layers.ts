@@ -33,9 +33,10 @@ const StockLSTM = Object.getPrototypeOf(tfl.layers.lstm({ units: 1 })).construct
  * a fused step, and a hand-written backward pass through time, instead of the stock layer's many
  * small taped ops per step. Same config, same weights (names, shapes, gate order), same results
  * within float32 rounding, so a stock LSTM's weights load into it and back. Saved models name it
- * `FastLSTM`; importing `@mlq/models` registers it for loading. Configurations the fast path does
- * not cover (masks, stateful, goBackwards, dropout inside the cell, activations other than tanh
- * with a sigmoid or hardSigmoid gate) run the stock code.
+ * `FastLSTM`; importing `@mlq/models` registers it for loading. Masks (e.g. from an Embedding with
+ * `maskZero`) take the fast path too. Configurations it does not cover (stateful, goBackwards,
+ * dropout inside the cell, activations other than tanh with a sigmoid or hardSigmoid gate) run the
+ * stock code.
  */
 export class FastLSTM extends StockLSTM {
   static readonly className = 'FastLSTM';
@@ -45,9 +46,10 @@ export class FastLSTM extends StockLSTM {
     const self = this as unknown as LstmInternals;
     const list = Array.isArray(inputs) ? inputs : [inputs];
     const given = (kwargs?.initialState as tf.Tensor[] | undefined) ?? (list.length > 1 ? list.slice(1) : undefined);
+    // A container run passes one mask per input when the initial state comes in the inputs list.
+    const mask = (Array.isArray(kwargs?.mask) ? kwargs.mask[0] : kwargs?.mask) as tf.Tensor2D | null | undefined;
     const activation = self.cell.recurrentActivation.getClassName() as RecurrentActivation;
     const fast =
-      !kwargs?.mask &&
       !self.stateful &&
       !self.goBackwards &&
       self.cell.dropout === 0 &&
@@ -70,6 +72,7 @@ export class FastLSTM extends StockLSTM {
           // predict() (training false): nothing is kept for a backward pass.
           inference: kwargs?.training !== true,
           ...(given ? { initialState: { h: given[0] as tf.Tensor2D, c: given[1] as tf.Tensor2D } } : {}),
+          ...(mask ? { mask } : {}),
         },
       );
       const output = self.returnSequences ? run.outputs : run.h;

@@ -3,6 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../backend.ts';
 import { ModelConfigError, ModelError, TrainingCancelledError } from '../errors.ts';
 import { memoryArtifacts } from '../io.ts';
+import { setRecurrentImplementation, type RecurrentImplementation } from '../recurrent/fast-layers.ts';
 import { loadChatModel, type ChatModel, type ChatReply } from './chat-model.ts';
 import { evaluateTokenAccuracy } from './evaluate.ts';
 import { smallTalkPairs } from './small-talk.ts';
@@ -146,6 +147,50 @@ describe('a chat model trained on a small chat history', () => {
     );
     await expect(loadChatModel(memoryArtifacts())).rejects.toThrow(/no artifact metadata.json/);
   });
+});
+
+describe('chat models with FastLSTM or stock LSTM layers', () => {
+  const trainWith = async (layers: RecurrentImplementation) => {
+    setRecurrentImplementation(layers);
+    try {
+      return await trainSeq2Seq(smallTalkPairs, { seed: 3, params: { ...memorise, epochs: 3, probes: [] } });
+    } finally {
+      setRecurrentImplementation('auto');
+    }
+  };
+  /** A copy of the saved files whose model.json names the LSTM layers `to`: the same weights in the other class. */
+  const renamed = (io: ReturnType<typeof memoryArtifacts>, from: string, to: string) => {
+    const copy = memoryArtifacts(new Map(io.files));
+    const json = new TextDecoder().decode(io.files.get('model.json'));
+    expect(json.split(`"class_name":"${from}"`)).toHaveLength(3); // encoder and decoder
+    copy.files.set('model.json', new TextEncoder().encode(json.replaceAll(`"class_name":"${from}"`, `"class_name":"${to}"`)));
+    return copy;
+  };
+  const expectSameReplies = (actual: ChatModel, expected: ChatModel) => {
+    for (const { input } of smallTalkPairs) {
+      const [a, b] = [actual.reply(input, { strategy: 'beam', beamWidth: 3 }), expected.reply(input, { strategy: 'beam', beamWidth: 3 })];
+      expect(a.map((reply) => reply.text)).toEqual(b.map((reply) => reply.text));
+      a.forEach((reply, i) => expect(reply.logProb).toBeCloseTo(b[i]!.logProb, 4));
+    }
+  };
+
+  for (const [built, other] of [['LSTM', 'FastLSTM'], ['FastLSTM', 'LSTM']] as const) {
+    it(`a model trained with ${built} layers saves them as such, loads, and its weights run alike in ${other} layers`, async () => {
+      const baseline = tf.memory().numTensors;
+      const trained = await trainWith(built === 'LSTM' ? 'stock' : 'fast');
+      const io = memoryArtifacts();
+      await trained.save(io);
+      const loaded = await loadChatModel(io);
+      const swapped = await loadChatModel(renamed(io, built, other));
+      try {
+        expect(loaded.reply('hi')).toEqual(trained.reply('hi'));
+        expectSameReplies(swapped, trained);
+      } finally {
+        [trained, loaded, swapped].forEach((model) => model.dispose());
+      }
+      expect(tf.memory().numTensors).toBe(baseline);
+    });
+  }
 });
 
 describe('chat model memory', () => {

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { ModelError } from '../errors.ts';
+import { createLstmLayer } from '../recurrent/fast-layers.ts';
 import type { Seq2SeqParams } from './config.ts';
 import { projectToVocabulary } from './projection.ts';
 
@@ -29,7 +30,8 @@ function setForgetBias(lstm: Layer): void {
  * encoder tokens `[null, inputSteps]` → embedding (`<pad>` masked) → encoder LSTM → final state
  * `(h, c)`; decoder tokens `[null, replySteps]` (`<start>` + reply) → the same embedding → decoder
  * LSTM starting from `(h, c)` → dropout → dense logits `[null, replySteps, vocabularySize]`.
- * Sequence lengths are left open, so each batch is padded only to its own longest sequence.
+ * Sequence lengths are left open, so each batch is padded only to its own longest sequence. The
+ * LSTMs are `FastLSTM` where `useFastRecurrent()` says so (same weights, so either loads the other's).
  *
  * `seed` makes the initial kernels deterministic. Recurrent kernels are Glorot-uniform rather than
  * Keras' orthogonal: tfjs' orthogonal initializer runs a QR decomposition and warns on every
@@ -48,7 +50,7 @@ export function buildSeq2SeqNetwork(params: Seq2SeqParams, vocabularySize: numbe
     trainable: !params.freezeEmbeddings,
   });
   const lstm = (name: string, offset: number, returnSequences: boolean) =>
-    tfl.layers.lstm({
+    createLstmLayer({
       name,
       units: params.units,
       returnSequences,
@@ -141,12 +143,21 @@ export interface TrainingView {
 }
 
 export function createTrainingView(network: tfl.LayersModel): TrainingView {
-  const decoderOutputs = network.getLayer(layerNames.dropout).output as tfl.SymbolicTensor;
-  const features = tfl.model({ inputs: network.inputs, outputs: decoderOutputs, name: 'seq2seq_features' });
+  const embedding = network.getLayer(layerNames.embedding);
+  const encoderLstm = network.getLayer(layerNames.encoder);
+  const decoderLstm = network.getLayer(layerNames.decoder);
+  const dropout = network.getLayer(layerNames.dropout);
   const [kernel, bias] = network.getLayer(layerNames.logits).trainableWeights.map((weight) => weight.read());
   return {
     logits(encoderTokens, decoderTokens, training) {
-      const hidden = features.apply([encoderTokens, decoderTokens], { training }) as tf.Tensor3D;
+      // Layer by layer, not through a model over them: tfjs' executor runs a layer once per output
+      // that later layers take, so the encoder twice (for h, then c). Eager calls pass no masks on,
+      // so the embedding's (`maskZero`) are given here.
+      const encoderMask = embedding.computeMask(encoderTokens) as tf.Tensor;
+      const [, h, c] = encoderLstm.apply(embedding.apply(encoderTokens), { mask: encoderMask, training }) as tf.Tensor[];
+      const decoderMask = embedding.computeMask(decoderTokens) as tf.Tensor;
+      const [decoded] = decoderLstm.apply([embedding.apply(decoderTokens) as tf.Tensor, h!, c!], { mask: decoderMask, training }) as tf.Tensor[];
+      const hidden = dropout.apply(decoded!, { training }) as tf.Tensor3D;
       const [batch, steps, units] = hidden.shape;
       const logits = projectToVocabulary(tf.reshape(hidden, [batch * steps, units]), kernel as tf.Tensor2D, bias as tf.Tensor1D);
       return tf.reshape(logits, [batch, steps, -1]);
