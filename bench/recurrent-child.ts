@@ -72,7 +72,7 @@ async function priceLstmThreads(threads: number): Promise<void> {
   optimizer.dispose();
 }
 
-async function textgen(implementation: 'stock' | 'fast', preset: TextGenPresetName): Promise<void> {
+async function textgen(implementation: 'stock' | 'fast', preset: TextGenPresetName, threads = 1): Promise<void> {
   setRecurrentImplementation(implementation);
   const text = (await findBuiltinTextDataset('tinyshakespeare')!.load()).slice(0, 200_000);
   const params = quick ? { units: 32, batchSize: 8 } : {};
@@ -87,6 +87,7 @@ async function textgen(implementation: 'stock' | 'fast', preset: TextGenPresetNa
       params: { ...params, checkpointEverySteps: 0 },
       seed: 1,
       sampleLength: 0,
+      threads,
       signal: controller.signal,
       onStep: (step) => {
         ends.push(performance.now());
@@ -102,11 +103,15 @@ async function textgen(implementation: 'stock' | 'fast', preset: TextGenPresetNa
   const resolved = preset === 'talk' ? { batchSize: 200, seqLength: 30 } : { batchSize: 32, seqLength: 60 };
   batchSize = quick ? 8 : resolved.batchSize;
   seqLength = resolved.seqLength;
-  emit({ model: `textgen ${preset}`, implementation, samplesPerSecond: ((ends.length - 1) * batchSize) / seconds, secondsPerStep: seconds / (ends.length - 1), seqLength });
+  emit({ model: `textgen ${preset}`, implementation, ...(threads > 1 ? { threads } : {}), samplesPerSecond: ((ends.length - 1) * batchSize) / seconds, secondsPerStep: seconds / (ends.length - 1), seqLength });
 }
 
 for (const implementation of ['stock', 'fast'] as const) await priceLstm(implementation);
 await priceLstmThreads(2);
 for (const implementation of ['stock', 'fast'] as const) await textgen(implementation, 'default');
+await textgen('fast', 'default', 2);
 // Talk-sized steps take minutes on the CPU fallback; the cpu backend would take hours.
-if (!slow && !quick) for (const implementation of ['stock', 'fast'] as const) await textgen(implementation, 'talk');
+if (!slow && !quick) {
+  for (const implementation of ['stock', 'fast'] as const) await textgen(implementation, 'talk');
+  await textgen('fast', 'talk', 2);
+}

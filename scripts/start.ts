@@ -3,6 +3,7 @@
  * `redis-server` on MLQ_REDIS_PORT, default 6380, with its data under ./.data/redis), then runs the API and
  * WORKERS (default 1) worker processes, forwarding Ctrl-C / SIGTERM to them for a clean stop.
  */
+import os from 'node:os';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
@@ -100,7 +101,12 @@ async function main(): Promise<void> {
   const metricsPort = Number(process.env.METRICS_PORT ?? 9464);
   for (let i = 0; i < workers; i++) {
     // One metrics port per worker process on this machine.
-    startService(`worker ${i + 1}`, 'apps/worker/src/main.ts', { ...env, METRICS_PORT: String(metricsPort === 0 ? 0 : metricsPort + i) });
+    startService(`worker ${i + 1}`, 'apps/worker/src/main.ts', {
+      ...env,
+      METRICS_PORT: String(metricsPort === 0 ? 0 : metricsPort + i),
+      // Each worker's TRAINING_THREADS=auto would take every core (up to 4): share them between the workers.
+      ...(workers > 1 && !process.env.TRAINING_THREADS ? { TRAINING_THREADS: String(Math.max(1, Math.min(4, Math.floor(os.availableParallelism() / workers)))) } : {}),
+    });
   }
   process.on('SIGINT', () => void stop());
   process.on('SIGTERM', () => void stop());

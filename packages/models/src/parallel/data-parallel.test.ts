@@ -7,7 +7,7 @@ import { buildPriceLstm } from '../price/model.ts';
 import { priceLstmDefaults } from '../price/config.ts';
 import { FastLSTM } from '../recurrent/fast-layers.ts';
 import { expectClose } from '../recurrent/testing.ts';
-import { DataParallelGradients } from './data-parallel.ts';
+import { DataParallelGradients, replicaThreadStats } from './data-parallel.ts';
 import { splitTensorBatch } from './objectives.ts';
 import { usableTrainingThreads } from './threads.ts';
 import { ModelConfigError } from '../errors.ts';
@@ -47,6 +47,19 @@ describe('DataParallelGradients', () => {
     optimizer.dispose();
   });
 
+  it('keeps replica threads between trainings instead of booting new ones', async () => {
+    const { model, optimizer } = buildPriceLstm(params, 4);
+    const [x, y] = [tf.randomNormal([8, params.window, 1]), tf.randomNormal([8, 1])];
+    tf.dispose(Object.values((await gradientsWith(3, model, x, y)).grads));
+    const before = replicaThreadStats();
+    expect(before.idle).toBeGreaterThanOrEqual(2);
+    for (let i = 0; i < 3; i++) tf.dispose(Object.values((await gradientsWith(3, model, x, y)).grads));
+    expect(replicaThreadStats()).toEqual(before);
+    tf.dispose([x, y]);
+    model.dispose();
+    optimizer.dispose();
+  });
+
   it('leaves replicas idle when a batch has fewer rows than threads', async () => {
     const { model, optimizer } = buildPriceLstm(params, 2);
     const [x, y] = [tf.randomNormal([1, params.window, 1]), tf.randomNormal([1, 1])];
@@ -73,6 +86,16 @@ describe('DataParallelGradients', () => {
     await expect(DataParallelGradients.start(model, 2, { kind: 'mean-squared-error' })).rejects.toThrow(ModelError);
     await expect(DataParallelGradients.start(model, 2, { kind: 'mean-squared-error' })).rejects.toThrow(/training replica failed: .*OnlyHereLayer/);
     model.dispose();
+    // The thread survives a model it cannot build and serves the next training.
+    const { model: next, optimizer } = buildPriceLstm(params, 3);
+    const [x, y] = [tf.randomNormal([4, params.window, 1]), tf.randomNormal([4, 1])];
+    const booted = replicaThreadStats().booted;
+    const result = await gradientsWith(2, next, x, y);
+    expect(replicaThreadStats().booted).toBe(booted);
+    expect(Number.isFinite(result.loss)).toBe(true);
+    tf.dispose([x, y, ...Object.values(result.grads)]);
+    next.dispose();
+    optimizer.dispose();
   });
 
   it('refuses a thread count that is not a positive integer', async () => {

@@ -4,48 +4,121 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 import { ModelError } from '../errors.ts';
 import { useFastRecurrent } from '../recurrent/fast-layers.ts';
 import { createShardLoss, shardRows, type ObjectiveSpec, type ShardLoss, type TensorShard, type WindowShard } from './objectives.ts';
-import type { ReplicaMessage, ReplicaSetup, ShardRequest } from './protocol.ts';
+import type { LoadRequest, ReplicaBoot, ReplicaMessage, ReplicaRequest, ShardRequest } from './protocol.ts';
 import { flatten, shardGradients, trainableVariables } from './shard-gradients.ts';
 
 const here = (file: string) => new URL(file, import.meta.url);
 // The replica's own module has the parent's extension: `.ts` from source, `.js` once compiled.
 const replicaEntry = here(`./replica-thread${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`).href;
 
+/** An idle replica thread is ended after this long: its wasm heap, grown by the last training, is never returned otherwise. */
+const IDLE_THREAD_MS = 60_000;
+
 /** One replica thread with at most one request in flight. */
 class ReplicaThread {
   private waiting: { resolve: (message: ReplicaMessage) => void; reject: (error: Error) => void } | undefined;
-  private failure: Error | undefined;
+  /** Set once the thread is gone (crashed, exited, terminated): it takes no more requests. */
+  private death: Error | undefined;
+  private idleTimer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly worker: Worker) {
+  constructor(
+    private readonly worker: Worker,
+    readonly backend: string,
+  ) {
     worker.on('message', (message: ReplicaMessage) => {
       const waiting = this.waiting;
       this.waiting = undefined;
-      if (message.type === 'error') this.fail(new ModelError(`training replica failed: ${message.message}`), waiting);
+      if (message.type === 'error') waiting?.reject(new ModelError(`training replica failed: ${message.message}`));
       else waiting?.resolve(message);
     });
-    worker.on('error', (error) => this.fail(new ModelError(`training replica crashed: ${error.message}`), this.waiting));
-    worker.on('exit', (code) => this.fail(new ModelError(`training replica exited (code ${code})`), this.waiting));
+    worker.on('error', (error) => this.die(new ModelError(`training replica crashed: ${error.message}`)));
+    worker.on('exit', (code) => this.die(new ModelError(`training replica exited (code ${code})`)));
   }
 
-  private fail(error: Error, waiting: ReplicaThread['waiting']): void {
-    this.failure ??= error;
+  get alive(): boolean {
+    return this.death === undefined;
+  }
+
+  private die(error: Error): void {
+    this.death ??= error;
+    const waiting = this.waiting;
     this.waiting = undefined;
-    waiting?.reject(this.failure);
+    waiting?.reject(this.death);
   }
 
-  /** The next message from the thread (after sending `request`, when given). */
-  next(request?: ShardRequest, transfer: ArrayBuffer[] = []): Promise<ReplicaMessage> {
-    if (this.failure) return Promise.reject(this.failure);
+  /** Sends `request` (when given) and resolves with the thread's next message. */
+  next(request?: LoadRequest | ShardRequest, transfer: ArrayBuffer[] = []): Promise<ReplicaMessage> {
+    if (this.death) return Promise.reject(this.death);
     return new Promise((resolve, reject) => {
       this.waiting = { resolve, reject };
       if (request) this.worker.postMessage(request, transfer);
     });
   }
 
+  /** Taken for a training: the thread keeps the process alive while it works. */
+  acquire(): void {
+    clearTimeout(this.idleTimer);
+    this.worker.ref();
+  }
+
+  /** Back to idle: the model dropped, the process free to exit, the thread ended after `IDLE_THREAD_MS`. */
+  release(): void {
+    this.worker.postMessage({ type: 'unload' } satisfies ReplicaRequest);
+    this.worker.unref();
+    this.idleTimer = setTimeout(() => void this.terminate(), IDLE_THREAD_MS).unref();
+  }
+
   async terminate(): Promise<void> {
-    this.failure ??= new ModelError('training replica closed');
+    clearTimeout(this.idleTimer);
+    this.die(new ModelError('training replica closed'));
     await this.worker.terminate();
   }
+}
+
+/**
+ * Replica threads kept between trainings of this process: booting one (a tfjs backend, the model
+ * code) takes about a second, which a queue worker running many small trainings would pay for
+ * each of them.
+ */
+const idleThreads: ReplicaThread[] = [];
+let threadsBooted = 0;
+
+async function acquireThreads(count: number): Promise<ReplicaThread[]> {
+  const backend = tf.getBackend();
+  const taken: ReplicaThread[] = [];
+  while (taken.length < count && idleThreads.length > 0) {
+    const thread = idleThreads.pop()!;
+    if (thread.alive && thread.backend === backend) taken.push(thread);
+    else void thread.terminate();
+  }
+  const booting = Array.from({ length: count - taken.length }, () => {
+    const thread = new ReplicaThread(new Worker(here('./thread-entry.mjs'), { workerData: { entry: replicaEntry, backend } satisfies ReplicaBoot }), backend);
+    threadsBooted++;
+    return thread;
+  });
+  const boots = await Promise.allSettled(booting.map((thread) => thread.next()));
+  const failed = boots.find((boot): boot is PromiseRejectedResult => boot.status === 'rejected');
+  if (failed) {
+    await Promise.all(booting.map((thread) => thread.terminate()));
+    releaseThreads(taken);
+    throw failed.reason;
+  }
+  const threads = [...taken, ...booting];
+  for (const thread of threads) thread.acquire();
+  return threads;
+}
+
+function releaseThreads(threads: ReplicaThread[]): void {
+  for (const thread of threads) {
+    if (!thread.alive) continue;
+    thread.release();
+    idleThreads.push(thread);
+  }
+}
+
+/** Replica threads booted so far in this process, and those idle now (kept for the next training). */
+export function replicaThreadStats(): { booted: number; idle: number } {
+  return { booted: threadsBooted, idle: idleThreads.filter((thread) => thread.alive).length };
 }
 
 /**
@@ -70,24 +143,27 @@ export class DataParallelGradients {
     this.loss = createShardLoss(objective, model);
   }
 
-  /** Starts `threads − 1` replica threads (none for 1) and waits until each has built its model. */
+  /**
+   * Takes `threads − 1` replica threads (idle ones of earlier trainings first, new ones booted for
+   * the rest) and waits until each has built its copy of `model`.
+   */
   static async start(model: tfl.LayersModel, threads: number, objective: ObjectiveSpec): Promise<DataParallelGradients> {
     if (!Number.isInteger(threads) || threads < 1) throw new ModelError(`threads must be a positive integer, got ${threads}`);
     const variables = trainableVariables(model);
-    const setup: Omit<ReplicaSetup, 'entry'> = {
-      backend: tf.getBackend(),
+    const replicas = await acquireThreads(threads - 1);
+    const pool = new DataParallelGradients(model, objective, variables, replicas);
+    const load: LoadRequest = {
+      type: 'load',
       fastRecurrent: useFastRecurrent(),
       topology: model.toJSON(undefined, false),
       weightShapes: variables.map((v) => v.shape),
       objective,
     };
-    const replicas = Array.from({ length: threads - 1 }, () => new ReplicaThread(new Worker(here('./thread-entry.mjs'), { workerData: { ...setup, entry: replicaEntry } satisfies ReplicaSetup })));
-    const pool = new DataParallelGradients(model, objective, variables, replicas);
-    try {
-      await Promise.all(replicas.map((replica) => replica.next()));
-    } catch (error) {
+    const loads = await Promise.allSettled(replicas.map((replica) => replica.next(load)));
+    const failed = loads.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+    if (failed) {
       await pool.close();
-      throw error;
+      throw failed.reason;
     }
     return pool;
   }
@@ -109,18 +185,19 @@ export class DataParallelGradients {
     if (shards.length > 1) {
       const weights = flatten(this.variables);
       shards.slice(1).forEach((shard, i) => {
-        const request: ShardRequest = { weights: weights.slice(), shard, seed: mixSeed(seed, i + 1) };
+        const request: ShardRequest = { type: 'shard', weights: weights.slice(), shard, seed: mixSeed(seed, i + 1) };
         pending.push(this.replicas[i]!.next(request, [request.weights.buffer as ArrayBuffer]));
       });
     }
     const local = tf.tidy(() => shardGradients(this.loss, this.variables, shards[0]!, seed));
-    let replies: ReplicaMessage[];
-    try {
-      replies = await Promise.all(pending);
-    } catch (error) {
+    // Every reply is awaited, failed or not, so no thread goes back to idle with a step in flight.
+    const settled = await Promise.allSettled(pending);
+    const failed = settled.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+    if (failed) {
       tf.dispose([local.loss, ...local.grads]);
-      throw error;
+      throw failed.reason;
     }
+    const replies = settled.map((result) => (result as PromiseFulfilledResult<ReplicaMessage>).value);
     if (replies.length === 0) {
       const loss = local.loss.dataSync()[0]!;
       local.loss.dispose();
@@ -147,9 +224,9 @@ export class DataParallelGradients {
     return { loss, grads };
   }
 
-  /** Terminates the replica threads. */
+  /** Hands the replica threads back for the next training (idle ones end after a minute). */
   async close(): Promise<void> {
-    await Promise.all(this.replicas.map((replica) => replica.terminate()));
+    releaseThreads(this.replicas.splice(0));
   }
 }
 

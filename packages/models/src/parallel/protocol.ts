@@ -1,11 +1,16 @@
 import type { ObjectiveSpec, TensorShard, WindowShard } from './objectives.ts';
 
-/** What a replica thread starts from (its `workerData`). */
-export interface ReplicaSetup {
+/** What a replica thread boots with (its `workerData`). */
+export interface ReplicaBoot {
   /** Module the bootstrap imports: the replica thread's code. */
   entry: string;
   /** `tf.getBackend()` of the parent; the thread initialises the same one. */
   backend: string;
+}
+
+/** Builds a training's replica (replacing the thread's previous one); answered `ready` or `error`. */
+export interface LoadRequest {
+  type: 'load';
   /** Whether the parent builds the fast recurrent layers (`useFastRecurrent()`). */
   fastRecurrent: boolean;
   /** `model.toJSON()` of the parent's model: the replica is built from it. */
@@ -15,14 +20,23 @@ export interface ReplicaSetup {
   objective: ObjectiveSpec;
 }
 
-/** One step's work for a replica: the current weights (all trainable, concatenated), its shard and seed. */
+/** One step's work: the current weights (all trainable, concatenated), the shard and its seed; answered `gradients` or `error`. */
 export interface ShardRequest {
+  type: 'shard';
   weights: Float32Array;
   shard: TensorShard | WindowShard;
   seed: number;
 }
 
+/** Drops the replica (the thread goes back to idle); not answered. */
+export interface UnloadRequest {
+  type: 'unload';
+}
+
+export type ReplicaRequest = LoadRequest | ShardRequest | UnloadRequest;
+
 export type ReplicaMessage =
+  | { type: 'booted' }
   | { type: 'ready' }
   | { type: 'gradients'; loss: number; grads: Float32Array }
   | { type: 'error'; message: string; stack?: string };

@@ -1,44 +1,68 @@
-// A data-parallel replica: builds the parent's model from its topology, then for each request
-// takes the parent's current weights and returns the loss and gradients of its shard.
+// A data-parallel replica thread: boots a tfjs backend once, then serves trainings one after
+// another. For each it builds the parent's model from its topology; for each step it takes the
+// parent's current weights and returns the loss and gradients of its shard.
 import { parentPort, workerData } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { initBackend, type BackendName } from '../backend.ts';
 import { setRecurrentImplementation } from '../recurrent/fast-layers.ts'; // also registers FastLSTM for deserialisation
-import { createShardLoss } from './objectives.ts';
-import type { ReplicaMessage, ReplicaSetup, ShardRequest } from './protocol.ts';
+import { createShardLoss, type ShardLoss } from './objectives.ts';
+import type { LoadRequest, ReplicaBoot, ReplicaMessage, ReplicaRequest, ShardRequest } from './protocol.ts';
 import { assignFlat, flatten, shardGradients, trainableVariables } from './shard-gradients.ts';
 
 const port = parentPort!;
-const setup = workerData as ReplicaSetup;
 const send = (message: ReplicaMessage, transfer: ArrayBuffer[] = []) => port.postMessage(message, transfer);
 const fail = (error: unknown) => send({ type: 'error', message: (error as Error).message ?? String(error), stack: (error as Error).stack });
 const describeShapes = (shapes: number[][]) => shapes.map((s) => s.join('×')).join(', ');
 
-try {
-  await initBackend(setup.backend as BackendName);
-  setRecurrentImplementation(setup.fastRecurrent ? 'fast' : 'stock');
-  const model = await tfl.models.modelFromJSON({ modelTopology: setup.topology as tf.io.ModelJSON['modelTopology'] });
-  const variables = trainableVariables(model);
-  if (describeShapes(variables.map((v) => v.shape)) !== describeShapes(setup.weightShapes)) {
-    throw new Error(`replica's trainable weights (${describeShapes(variables.map((v) => v.shape))}) differ from the parent's (${describeShapes(setup.weightShapes)})`);
+let replica: { model: tfl.LayersModel; variables: tf.Variable[]; loss: ShardLoss } | undefined;
+
+function unload(): void {
+  replica?.model.dispose();
+  replica = undefined;
+}
+
+async function load(request: LoadRequest): Promise<void> {
+  unload();
+  setRecurrentImplementation(request.fastRecurrent ? 'fast' : 'stock');
+  const model = await tfl.models.modelFromJSON({ modelTopology: request.topology as tf.io.ModelJSON['modelTopology'] });
+  try {
+    const variables = trainableVariables(model);
+    if (describeShapes(variables.map((v) => v.shape)) !== describeShapes(request.weightShapes)) {
+      throw new Error(`replica's trainable weights (${describeShapes(variables.map((v) => v.shape))}) differ from the parent's (${describeShapes(request.weightShapes)})`);
+    }
+    replica = { model, variables, loss: createShardLoss(request.objective, model) };
+  } catch (error) {
+    model.dispose();
+    throw error;
   }
-  const loss = createShardLoss(setup.objective, model);
-  port.on('message', (request: ShardRequest) => {
+}
+
+function gradients(request: ShardRequest): void {
+  if (!replica) throw new Error('no model loaded');
+  const { variables, loss } = replica;
+  const result = tf.tidy(() => {
+    assignFlat(variables, request.weights);
+    return shardGradients(loss, variables, request.shard, request.seed);
+  });
+  const grads = flatten(result.grads);
+  const value = result.loss.dataSync()[0]!;
+  tf.dispose([result.loss, ...result.grads]);
+  send({ type: 'gradients', loss: value, grads }, [grads.buffer as ArrayBuffer]);
+}
+
+try {
+  await initBackend((workerData as ReplicaBoot).backend as BackendName);
+  port.on('message', (request: ReplicaRequest) => {
+    if (request.type === 'unload') return unload();
+    if (request.type === 'load') return void load(request).then(() => send({ type: 'ready' }), fail);
     try {
-      const result = tf.tidy(() => {
-        assignFlat(variables, request.weights);
-        return shardGradients(loss, variables, request.shard, request.seed);
-      });
-      const grads = flatten(result.grads);
-      const value = result.loss.dataSync()[0]!;
-      tf.dispose([result.loss, ...result.grads]);
-      send({ type: 'gradients', loss: value, grads }, [grads.buffer as ArrayBuffer]);
+      gradients(request);
     } catch (error) {
       fail(error);
     }
   });
-  send({ type: 'ready' });
+  send({ type: 'booted' });
 } catch (error) {
   fail(error);
 }
