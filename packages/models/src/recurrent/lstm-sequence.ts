@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { activateGates, fastTanh, foldHardSigmoid, gateDerivative, type RecurrentActivation } from './activations.ts';
+import { toTimeMajorMask, widenMask } from './mask.ts';
 
 /** An LSTM layer's weights as tfjs-layers keeps them: gates in Keras order i, f, c, o. */
 export interface LstmWeights {
@@ -71,12 +72,6 @@ export function lstmSequence(x: tf.Tensor3D, weights: LstmWeights, options: Lstm
   });
 }
 
-/** The mask as float 0/1 `[steps, batch]`; nonzero counts as a real step, as in tfjs-layers' `rnn()`. */
-function toTimeMajorMask(mask: tf.Tensor2D, timeMajor: boolean): tf.Tensor2D {
-  const float = tf.cast<tf.Tensor2D>(mask.dtype === 'bool' ? mask : tf.cast(mask, 'bool'), 'float32');
-  return timeMajor ? float : tf.transpose(float);
-}
-
 function getKernel(activation: RecurrentActivation, masked: boolean) {
   const key = `${activation}${masked ? ' masked' : ''}`;
   let kernel = kernels.get(key);
@@ -113,11 +108,7 @@ function runLstm(
   // One matmul projects every step's input; time-major, so each step's slice is contiguous.
   const xt = tf.reshape<tf.Rank.R2>(x, [steps * batch, inputSize]);
   const projected = tf.unstack(tf.reshape(tf.add(tf.matMul(xt, w), b), [steps, batch, 4 * units])) as tf.Tensor2D[];
-  // The mask widened once to `[steps, batch, units]`: same-shape products per step, no broadcasting.
-  const keep = mask && tf.mul(tf.reshape(mask, [steps, batch, 1]), tf.ones([1, 1, units]));
-  const carry = keep && tf.sub(1, keep);
-  const keeps = keep && (tf.unstack(keep) as tf.Tensor2D[]);
-  const carries = carry && (tf.unstack(carry) as tf.Tensor2D[]);
+  const { keep, carry, keeps, carries } = widenMask(mask, units);
   let h = h0;
   let c = c0;
   const hs: tf.Tensor2D[] = [h0];

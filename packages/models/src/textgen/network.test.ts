@@ -1,6 +1,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
 import { initBackend } from '../backend.ts';
+import { FastGRU, FastLSTM } from '../recurrent/fast-layers.ts';
 import { buildTextNetwork, orthogonalMatrix, readNetworkWeights } from './network.ts';
 import { forwardWindows, stepOneCharacter, zeroStates, type LayerState } from './recurrent.ts';
 import { UNKNOWN_CHAR_INDEX } from './vocabulary.ts';
@@ -94,6 +96,29 @@ describe('text network', () => {
     }
     expect(orthogonalMatrix(rows, cols, 9)).toEqual(m);
     expect(orthogonalMatrix(rows, cols, 10)).not.toEqual(m);
+  });
+
+  it.each(['gru', 'lstm'] as const)('reads a %s network built of the Fast layer classes, whose predict agrees with its own arithmetic', (cell) => {
+    const baseline = tf.memory().numTensors;
+    const stock = buildTextNetwork({ cell, layers: 2, units: 6 }, vocabularySize, 3);
+    const fast = tfl.sequential();
+    for (let i = 0; i < 2; i++) {
+      const args = { units: 6, returnSequences: true, recurrentActivation: 'sigmoid' as const, ...(i === 0 ? { inputShape: [null, vocabularySize] } : {}) };
+      fast.add(cell === 'gru' ? new FastGRU(args) : new FastLSTM(args));
+    }
+    fast.add(tfl.layers.dense({ units: vocabularySize }));
+    fast.setWeights(stock.getWeights());
+    const weights = readNetworkWeights(fast, cell, vocabularySize);
+    const [ours, theirs] = tf.tidy(() => {
+      const logits = forwardWindows(weights, timeMajor());
+      const batchMajor = tf.transpose(tf.reshape(logits, [5, 2, vocabularySize]), [1, 0, 2]);
+      const oneHot = tf.oneHot(tf.tensor2d(sequences, [2, 5], 'int32'), vocabularySize).toFloat();
+      return [batchMajor.dataSync(), (fast.predict(oneHot) as tf.Tensor).dataSync()];
+    });
+    expect(Array.from(ours)).toEqual(Array.from(theirs).map((v) => expect.closeTo(v, 5)));
+    expect(() => readNetworkWeights(fast, cell === 'gru' ? 'lstm' : 'gru', vocabularySize)).toThrow(/is a Fast/);
+    [stock, fast].forEach((network) => network.dispose());
+    expect(tf.memory().numTensors).toBe(baseline);
   });
 
   it('refuses a network whose shape does not fit the vocabulary or the cell', () => {

@@ -99,14 +99,19 @@ export function orthogonalMatrix(rows: number, cols: number, seed: number): Floa
   return matrix;
 }
 
-/** The network's weight variables in the order `recurrent.ts` reads them; checks the network's shape against `cell` and the vocabulary. */
+/**
+ * The network's weight variables in the order `recurrent.ts` reads them; checks the network's shape
+ * against `cell` and the vocabulary. Its recurrent layers may be the stock classes or FastLSTM/FastGRU.
+ */
 export function readNetworkWeights(network: tfl.LayersModel, cell: TextGenParams['cell'], vocabularySize: number): TextNetworkWeights {
   const gates = cell === 'lstm' ? 4 : 3;
   const recurrent = network.layers.slice(0, -1);
   const output = network.layers.at(-1);
+  // FastLSTM/FastGRU hold the same weights in the same order as the stock classes.
+  const classNames = [cell.toUpperCase(), `Fast${cell.toUpperCase()}`];
   const layers = recurrent.map((layer) => {
     const [kernel, recurrentKernel, bias] = layer.getWeights() as [tf.Tensor2D?, tf.Tensor2D?, tf.Tensor1D?];
-    if (layer.getClassName() !== cell.toUpperCase() || !kernel || !recurrentKernel || !bias) {
+    if (!classNames.includes(layer.getClassName()) || !kernel || !recurrentKernel || !bias) {
       throw new ModelError(`text network layer ${layer.name} is a ${layer.getClassName()}, expected a ${cell.toUpperCase()} with bias`);
     }
     return { kernel, recurrentKernel, bias };
