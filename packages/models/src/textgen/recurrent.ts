@@ -61,8 +61,9 @@ export interface DropoutSpec {
  * Runs windows through the network from zero states. `inputs` is time-major, `[seqLength, batch]`
  * int32 character indices; returns logits `[seqLength · batch, vocabularySize]` in the same
  * (time-major) order. Call inside `tf.tidy` or a gradient function: it leaves its intermediates.
+ * `inference`: no gradient will be taken, so the fast layers keep nothing for a backward pass.
  */
-export function forwardWindows(weights: TextNetworkWeights, inputs: tf.Tensor2D, dropout?: DropoutSpec): tf.Tensor2D {
+export function forwardWindows(weights: TextNetworkWeights, inputs: tf.Tensor2D, dropout?: DropoutSpec, inference = false): tf.Tensor2D {
   const [seqLength, batch] = inputs.shape;
   let x = tf.oneHot(tf.reshape<tf.Rank.R1>(inputs, [-1]), weights.vocabularySize) as tf.Tensor2D;
   const fast = useFastRecurrent();
@@ -70,7 +71,7 @@ export function forwardWindows(weights: TextNetworkWeights, inputs: tf.Tensor2D,
     if (fast) {
       // The same arithmetic with a hand-written backward pass (src/recurrent), much faster to train.
       const sequence = tf.reshape<tf.Rank.R3>(x, [seqLength, batch, x.shape[1]]);
-      const options = { recurrentActivation: 'sigmoid', timeMajor: true } as const;
+      const options = { recurrentActivation: 'sigmoid', timeMajor: true, inference } as const;
       const outputs = weights.cell === 'lstm' ? lstmSequence(sequence, layer, options).outputs : gruSequence(sequence, layer, options).outputs;
       x = tf.reshape<tf.Rank.R2>(outputs, [seqLength * batch, weights.units]);
     } else {

@@ -323,7 +323,7 @@ async function evaluateLoss(weights: TextNetworkWeights, codes: Int32Array, para
     throwIfAborted(signal);
     const starts = Array.from({ length: Math.min(params.batchSize, count - first) }, (_, i) => (first + i) * params.seqLength);
     const batch = createWindowBatch(codes, starts, params.seqLength);
-    const loss = tf.tidy(() => crossEntropyNats(forwardWindows(weights, batch.inputs), batch.targets));
+    const loss = tf.tidy(() => crossEntropyNats(forwardWindows(weights, batch.inputs, undefined, true), batch.targets));
     tf.dispose([batch.inputs, batch.targets]);
     const [value] = await loss.data();
     loss.dispose();
