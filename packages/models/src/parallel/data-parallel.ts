@@ -189,8 +189,14 @@ export class DataParallelGradients {
         pending.push(this.replicas[i]!.next(request, [request.weights.buffer as ArrayBuffer]));
       });
     }
-    const local = tf.tidy(() => shardGradients(this.loss, this.variables, shards[0]!, seed));
-    // Every reply is awaited, failed or not, so no thread goes back to idle with a step in flight.
+    // Every reply is awaited, whatever fails, so no thread goes back to idle with a step in flight.
+    let local: ReturnType<typeof shardGradients>;
+    try {
+      local = tf.tidy(() => shardGradients(this.loss, this.variables, shards[0]!, seed));
+    } catch (error) {
+      await Promise.allSettled(pending);
+      throw error;
+    }
     const settled = await Promise.allSettled(pending);
     const failed = settled.find((result): result is PromiseRejectedResult => result.status === 'rejected');
     if (failed) {

@@ -188,8 +188,11 @@ async function fitPriceLstm(train: readonly number[], scaler: PriceScaler, param
           const [batchXs, batchYs] = [epochXs.slice(start, size), epochYs.slice(start, size)];
           try {
             const { loss, grads } = await gradients.compute(splitTensorBatch(batchXs, batchYs, threads));
-            optimizer.applyGradients(grads);
-            tf.dispose(Object.values(grads));
+            try {
+              optimizer.applyGradients(grads);
+            } finally {
+              tf.dispose(Object.values(grads));
+            }
             stopIfDiverged(`batch ${batch}`, loss);
             lossSum += loss * size;
           } finally {
@@ -205,6 +208,7 @@ async function fitPriceLstm(train: readonly number[], scaler: PriceScaler, param
       const loss = lossSum / fitCount;
       const valLoss = validationCount > 0 ? meanSquaredErrorOf(model, xsVal, ysVal, params.batchSize) : null;
       if (valLoss !== null) stopIfDiverged(`epoch ${epoch + 1} (validation)`, valLoss);
+      if (divergedAt !== undefined) break;
       await options.onEpochEnd?.({ epoch: epoch + 1, epochs: params.epochs, loss, valLoss });
     }
     throwIfAborted(signal);

@@ -128,16 +128,41 @@ export async function trainTextModel(text: string, options: TrainTextModelOption
 
   const start = options.resumeFrom ? resumeRun(await readTextCheckpoint(options.resumeFrom), text, options) : startRun(text, options);
   let optimizer: AdamOptimizer | undefined;
+  let gradients: DataParallelGradients | undefined;
   try {
     optimizer = new AdamOptimizer(trainableVariables(start.network), start.params.learningRate, start.optimizer);
-    const metadata = await runEpochs(text, start, optimizer, { ...options, sampleLength, sampleTemperature });
+    const corpus = splitCorpus(start.vocabulary.encode(text), start.params);
+    gradients = await startGradients(start, corpus.train, options.threads ?? 1);
+    const metadata = await runEpochs(text, start, optimizer, gradients, { ...options, sampleLength, sampleTemperature });
     return new TextModel(metadata, start.network);
   } catch (error) {
     start.network.dispose();
     throw error;
   } finally {
     optimizer?.dispose();
+    await gradients?.close();
   }
+}
+
+/** The data-parallel gradients of a run: `threads` as far as the batch feeds them (see `usableTrainingThreads`). */
+function startGradients(start: RunStart, train: Int32Array, threads: number): Promise<DataParallelGradients> {
+  const { params, vocabulary, network } = start;
+  const usable = usableTrainingThreads(threads, Math.min(params.batchSize, countTrainingWindows(train.length, params)), MIN_WINDOWS_PER_THREAD);
+  return DataParallelGradients.start(network, usable, {
+    kind: 'text-cross-entropy',
+    codes: usable > 1 ? sharedCopy(train) : train,
+    cell: params.cell,
+    vocabularySize: vocabulary.size,
+    seqLength: params.seqLength,
+    dropout: params.dropout,
+  });
+}
+
+/** `codes` in memory that worker threads share instead of copying. */
+function sharedCopy(codes: Int32Array): Int32Array {
+  const shared = new Int32Array(new SharedArrayBuffer(codes.byteLength));
+  shared.set(codes);
+  return shared;
 }
 
 function startRun(text: string, options: TrainTextModelOptions): RunStart {
@@ -175,126 +200,109 @@ function resumeRun(checkpoint: LoadedTextCheckpoint, text: string, options: Trai
 type RunOptions = TrainTextModelOptions & { sampleLength: number; sampleTemperature: number };
 
 /** The training loop proper, from `start.position` to the last epoch; returns the final metadata. */
-async function runEpochs(text: string, start: RunStart, optimizer: AdamOptimizer, options: RunOptions): Promise<TextModelMetadata> {
+async function runEpochs(text: string, start: RunStart, optimizer: AdamOptimizer, gradients: DataParallelGradients, options: RunOptions): Promise<TextModelMetadata> {
   const { params, seed, vocabulary, network, position } = start;
   const { signal } = options;
   const codes = vocabulary.encode(text);
   const split = splitCorpus(codes, params);
   const weights = readNetworkWeights(network, params.cell, vocabulary.size);
   const windowCount = countTrainingWindows(split.train.length, params);
-  const threads = usableTrainingThreads(options.threads ?? 1, Math.min(params.batchSize, windowCount), MIN_WINDOWS_PER_THREAD);
-  const gradients = await DataParallelGradients.start(network, threads, {
-    kind: 'text-cross-entropy',
-    codes: threads > 1 ? sharedCopy(split.train) : split.train,
-    cell: params.cell,
-    vocabularySize: vocabulary.size,
-    seqLength: params.seqLength,
-    dropout: params.dropout,
+  const stepsPerEpoch = Math.ceil(windowCount / params.batchSize);
+  const steps = stepsPerEpoch * params.epochs;
+  const unigramBitsPerChar = unigramEntropyOfIndices(split.train);
+  const metadataNow = (): TextModelMetadata => ({
+    format: TEXT_MODEL_FORMAT,
+    formatVersion: TEXT_MODEL_FORMAT_VERSION,
+    vocabulary: [...vocabulary.characters],
+    params,
+    seed,
+    metrics: summarize(position, unigramBitsPerChar),
+    corpusCharacters: codes.length,
+    backend: tf.getBackend(),
+    tfjsVersion: tf.version_core,
+    createdAt: new Date().toISOString(),
   });
-  try {
-    return await runSteps();
-  } finally {
-    await gradients.close();
-  }
 
-  async function runSteps(): Promise<TextModelMetadata> {
-    const stepsPerEpoch = Math.ceil(windowCount / params.batchSize);
-    const steps = stepsPerEpoch * params.epochs;
-    const unigramBitsPerChar = unigramEntropyOfIndices(split.train);
-    const metadataNow = (): TextModelMetadata => ({
-      format: TEXT_MODEL_FORMAT,
-      formatVersion: TEXT_MODEL_FORMAT_VERSION,
-      vocabulary: [...vocabulary.characters],
-      params,
-      seed,
-      metrics: summarize(position, unigramBitsPerChar),
-      corpusCharacters: codes.length,
-      backend: tf.getBackend(),
-      tfjsVersion: tf.version_core,
-      createdAt: new Date().toISOString(),
-    });
-
-    const checkpoint = async (reason: TextTrainingCheckpoint['reason']) => {
-      if (!options.checkpoint) return;
-      let open = true;
-      const save = async (io: ArtifactIO) => {
-        if (!open) throw new ModelError('a training checkpoint can be saved only while the checkpoint hook runs');
-        await writeTextCheckpoint(io, {
-          state: {
-            format: TEXT_CHECKPOINT_FORMAT,
-            formatVersion: TEXT_CHECKPOINT_FORMAT_VERSION,
-            params,
-            seed,
-            vocabulary: [...vocabulary.characters],
-            corpus: fingerprintCorpus(text),
-            position: structuredClone(position),
-            optimizer: { step: optimizer.step, shapes: network.trainableWeights.map((w) => [...(w.shape as number[])]) },
-            createdAt: new Date().toISOString(),
-          },
-          metadata: metadataNow(),
-          network,
-          optimizer: await optimizer.readState(),
-        });
-      };
-      try {
-        await options.checkpoint({ reason, step: position.step, epochsDone: position.history.length, save });
-      } finally {
-        open = false;
-      }
+  const checkpoint = async (reason: TextTrainingCheckpoint['reason']) => {
+    if (!options.checkpoint) return;
+    let open = true;
+    const save = async (io: ArtifactIO) => {
+      if (!open) throw new ModelError('a training checkpoint can be saved only while the checkpoint hook runs');
+      await writeTextCheckpoint(io, {
+        state: {
+          format: TEXT_CHECKPOINT_FORMAT,
+          formatVersion: TEXT_CHECKPOINT_FORMAT_VERSION,
+          params,
+          seed,
+          vocabulary: [...vocabulary.characters],
+          corpus: fingerprintCorpus(text),
+          position: structuredClone(position),
+          optimizer: { step: optimizer.step, shapes: network.trainableWeights.map((w) => [...(w.shape as number[])]) },
+          createdAt: new Date().toISOString(),
+        },
+        metadata: metadataNow(),
+        network,
+        optimizer: await optimizer.readState(),
+      });
     };
-
-    while (position.epoch < params.epochs) {
-      const order = epochOrder(windowCount, seed, position.epoch);
-      while (position.batchInEpoch < stepsPerEpoch) {
-        throwIfAborted(signal);
-        const windows = order.subarray(position.batchInEpoch * params.batchSize, (position.batchInEpoch + 1) * params.batchSize);
-        const loss = await trainStep(gradients, optimizer, Array.from(windows, (w) => w * params.step), deriveSeed(seed, RandomStream.dropout, position.step));
-        if (!Number.isFinite(loss)) {
-          throw new TrainingDivergedError(`training diverged at step ${position.step + 1}: loss ${loss}; try a lower learningRate (was ${params.learningRate})`);
-        }
-        const characters = windows.length * params.seqLength;
-        position.step++;
-        position.batchInEpoch++;
-        position.epochLossSum += loss * characters;
-        position.epochCharacters += characters;
-        await options.onStep?.({
-          epoch: position.epoch + 1,
-          epochs: params.epochs,
-          step: position.step,
-          steps,
-          stepInEpoch: position.batchInEpoch,
-          stepsPerEpoch,
-          loss,
-          bitsPerChar: bitsPerChar(loss),
-        });
-        const epochEnds = position.batchInEpoch === stepsPerEpoch;
-        if (!epochEnds && params.checkpointEverySteps > 0 && position.step % params.checkpointEverySteps === 0) await checkpoint('interval');
-        await yieldToEventLoop();
-      }
-
-      const valLoss = split.validation.length > 0 ? await evaluateLoss(weights, split.validation, params, signal) : null;
-      if (valLoss !== null && !Number.isFinite(valLoss)) throw new TrainingDivergedError(`training diverged: validation loss ${valLoss} after epoch ${position.epoch + 1}`);
-      const loss = position.epochLossSum / position.epochCharacters;
-      const metrics: TextEpochMetrics = {
-        epoch: position.epoch + 1,
-        step: position.step,
-        loss,
-        valLoss,
-        bitsPerChar: bitsPerChar(loss),
-        valBitsPerChar: valLoss === null ? null : bitsPerChar(valLoss),
-      };
-      const sample = options.sampleLength > 0 ? await generateEpochSample(weights, vocabulary, split, position.epoch, seed, params.seqLength, options) : '';
-      position.history.push(metrics);
-      position.epoch++;
-      position.batchInEpoch = 0;
-      position.epochLossSum = 0;
-      position.epochCharacters = 0;
-      await checkpoint('epoch');
-      await options.onEpochEnd?.({ ...metrics, epochs: params.epochs, steps, sample });
-      throwIfAborted(signal);
+    try {
+      await options.checkpoint({ reason, step: position.step, epochsDone: position.history.length, save });
+    } finally {
+      open = false;
     }
-    return metadataNow();
+  };
+
+  while (position.epoch < params.epochs) {
+    const order = epochOrder(windowCount, seed, position.epoch);
+    while (position.batchInEpoch < stepsPerEpoch) {
+      throwIfAborted(signal);
+      const windows = order.subarray(position.batchInEpoch * params.batchSize, (position.batchInEpoch + 1) * params.batchSize);
+      const loss = await trainStep(gradients, optimizer, Array.from(windows, (w) => w * params.step), deriveSeed(seed, RandomStream.dropout, position.step));
+      if (!Number.isFinite(loss)) {
+        throw new TrainingDivergedError(`training diverged at step ${position.step + 1}: loss ${loss}; try a lower learningRate (was ${params.learningRate})`);
+      }
+      const characters = windows.length * params.seqLength;
+      position.step++;
+      position.batchInEpoch++;
+      position.epochLossSum += loss * characters;
+      position.epochCharacters += characters;
+      await options.onStep?.({
+        epoch: position.epoch + 1,
+        epochs: params.epochs,
+        step: position.step,
+        steps,
+        stepInEpoch: position.batchInEpoch,
+        stepsPerEpoch,
+        loss,
+        bitsPerChar: bitsPerChar(loss),
+      });
+      const epochEnds = position.batchInEpoch === stepsPerEpoch;
+      if (!epochEnds && params.checkpointEverySteps > 0 && position.step % params.checkpointEverySteps === 0) await checkpoint('interval');
+      await yieldToEventLoop();
+    }
+
+    const valLoss = split.validation.length > 0 ? await evaluateLoss(weights, split.validation, params, signal) : null;
+    if (valLoss !== null && !Number.isFinite(valLoss)) throw new TrainingDivergedError(`training diverged: validation loss ${valLoss} after epoch ${position.epoch + 1}`);
+    const loss = position.epochLossSum / position.epochCharacters;
+    const metrics: TextEpochMetrics = {
+      epoch: position.epoch + 1,
+      step: position.step,
+      loss,
+      valLoss,
+      bitsPerChar: bitsPerChar(loss),
+      valBitsPerChar: valLoss === null ? null : bitsPerChar(valLoss),
+    };
+    const sample = options.sampleLength > 0 ? await generateEpochSample(weights, vocabulary, split, position.epoch, seed, params.seqLength, options) : '';
+    position.history.push(metrics);
+    position.epoch++;
+    position.batchInEpoch = 0;
+    position.epochLossSum = 0;
+    position.epochCharacters = 0;
+    await checkpoint('epoch');
+    await options.onEpochEnd?.({ ...metrics, epochs: params.epochs, steps, sample });
+    throwIfAborted(signal);
   }
+  return metadataNow();
 }
 
 /** One optimizer step on the windows starting at `starts`, split across the threads; returns the batch's loss (nats/char). */
@@ -306,13 +314,6 @@ async function trainStep(gradients: DataParallelGradients, optimizer: AdamOptimi
     tf.dispose(Object.values(grads));
   }
   return loss;
-}
-
-/** `codes` in memory that worker threads share instead of copying. */
-function sharedCopy(codes: Int32Array): Int32Array {
-  const shared = new Int32Array(new SharedArrayBuffer(codes.byteLength));
-  shared.set(codes);
-  return shared;
 }
 
 /** Mean loss (nats/char) over the validation windows, without dropout, yielding between batches. */
