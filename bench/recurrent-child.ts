@@ -2,8 +2,8 @@
 // models exist, so bench/recurrent.ts runs this once per backend in a child process). Prints one
 // JSON line per figure.
 import * as tf from '@tensorflow/tfjs-core';
-import { buildPriceLstm, DataParallelGradients, splitTensorBatch, initBackend, priceLstmDefaults, setRecurrentImplementation, trainTextModel, TrainingCancelledError, type BackendName, type TextGenPresetName } from '@mlq/models';
-import { findBuiltinTextDataset } from '@mlq/datasets';
+import { buildPriceLstm, DataParallelGradients, splitTensorBatch, initBackend, trainPriceModel, priceLstmDefaults, setRecurrentImplementation, trainTextModel, TrainingCancelledError, type BackendName, type TextGenPresetName } from '@mlq/models';
+import { findBuiltinDataset, findBuiltinTextDataset } from '@mlq/datasets';
 
 const [backendName = 'wasm', mode = 'full'] = process.argv.slice(2);
 const quick = mode === 'quick';
@@ -78,6 +78,36 @@ async function priceLstmThreads(threads: number): Promise<void> {
   optimizer.dispose();
 }
 
+/**
+ * The price model's held-out accuracy, the issue's "no loss in accuracy": the talk's network on
+ * Bitcoin (holdout 30 days), trained with the stock layers, the fast ones, and the fast ones on 2
+ * threads, from the same seeds. Dropout stays random (see buildPriceLstm), so seeds differ in more
+ * than their initial weights: compare the spread, not single runs.
+ */
+async function priceAccuracy(): Promise<void> {
+  const closes = (await findBuiltinDataset('crypto-top100')!.load()).closes('Bitcoin');
+  for (const [implementation, threads] of [['stock', 1], ['fast', 1], ['fast', 2]] as const) {
+    setRecurrentImplementation(implementation);
+    for (const seed of [1, 2, 3]) {
+      const started = performance.now();
+      const model = await trainPriceModel(closes, { kind: 'lstm', params: { epochs: 5 }, holdout: 30, horizon: 30, seed, threads });
+      const { model: lstm, naive, multiStep } = model.metrics;
+      emit({
+        accuracy: true,
+        implementation,
+        threads,
+        seed,
+        seconds: (performance.now() - started) / 1000,
+        rmse: lstm.rmse,
+        naiveRmse: naive.rmse,
+        mape: lstm.mape,
+        multiStepRmse: multiStep.model.rmse,
+      });
+      model.dispose();
+    }
+  }
+}
+
 async function textgen(implementation: 'stock' | 'fast', preset: TextGenPresetName, threads = 1): Promise<void> {
   setRecurrentImplementation(implementation);
   const text = (await findBuiltinTextDataset('tinyshakespeare')!.load()).slice(0, 200_000);
@@ -112,6 +142,11 @@ async function textgen(implementation: 'stock' | 'fast', preset: TextGenPresetNa
   emit({ model: `textgen ${preset}`, implementation, ...(threads > 1 ? { threads } : {}), samplesPerSecond: ((ends.length - 1) * batchSize) / seconds, secondsPerStep: seconds / (ends.length - 1), seqLength });
 }
 
+// `accuracy` (run by hand: node --import tsx bench/recurrent-child.ts wasm accuracy) prints only that part.
+if (mode === 'accuracy') {
+  await priceAccuracy();
+  process.exit(0);
+}
 for (const implementation of ['stock', 'fast'] as const) await priceLstm(implementation);
 await priceLstmThreads(2);
 for (const implementation of ['stock', 'fast'] as const) await textgen(implementation, 'default');
@@ -120,4 +155,5 @@ await textgen('fast', 'default', 2);
 if (!slow && !quick) {
   for (const implementation of ['stock', 'fast'] as const) await textgen(implementation, 'talk');
   await textgen('fast', 'talk', 2);
+  await priceAccuracy();
 }

@@ -17,6 +17,20 @@ interface Figure {
   secondsPerStep?: number;
 }
 
+/** One price-model training's held-out errors (bench/recurrent-child.ts, `priceAccuracy`). */
+interface Accuracy {
+  accuracy: true;
+  implementation: 'stock' | 'fast';
+  threads: number;
+  seed: number;
+  seconds: number;
+  rmse: number;
+  naiveRmse: number;
+  /** Percent; null where every actual is 0 (not for Bitcoin). */
+  mape: number | null;
+  multiStepRmse: number;
+}
+
 /** PyTorch's figures from ../shared/peers/torch_lstm.py, or why there are none. */
 function torchReference(): { samplesPerSecond: number; predict1Ms: number; predict256Ms: number } | string {
   const script = path.join(repoRoot, '../shared/peers/torch_lstm.py');
@@ -33,6 +47,7 @@ export async function benchRecurrent({ quick }: ModelBenchOptions): Promise<void
   // PyTorch runs before and after the tfjs children: its figure moves with the machine's state too.
   const torchRuns = quick ? ['skipped in BENCH_QUICK'] : [torchReference()];
   const figures: Figure[] = [];
+  const accuracy: Accuracy[] = [];
   for (const backend of ['wasm', 'cpu']) {
     const child = spawnSync(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'bench/recurrent-child.ts'), backend, quick ? 'quick' : 'full'], {
       cwd: repoRoot,
@@ -43,7 +58,12 @@ export async function benchRecurrent({ quick }: ModelBenchOptions): Promise<void
       console.log(`  ${backend}: failed (${child.stderr.split('\n').filter((l) => !l.includes('already registered')).slice(-3).join(' ')})`);
       continue;
     }
-    for (const line of child.stdout.split('\n')) if (line.startsWith('{')) figures.push(JSON.parse(line) as Figure);
+    for (const line of child.stdout.split('\n')) {
+      if (!line.startsWith('{')) continue;
+      const figure = JSON.parse(line) as Figure | Accuracy;
+      if ('accuracy' in figure) accuracy.push(figure);
+      else figures.push(figure);
+    }
   }
   if (!quick && typeof torchRuns[0] !== 'string') torchRuns.push(torchReference());
   const torch = torchRuns[0]!;
@@ -59,6 +79,14 @@ export async function benchRecurrent({ quick }: ModelBenchOptions): Promise<void
       const step = f.secondsPerStep !== undefined ? ` (${f.secondsPerStep.toFixed(2)} s per step)` : '';
       const name = f.threads ? `${f.implementation} ×${f.threads} threads` : f.implementation;
       console.log(`    ${f.backend.padEnd(5)} ${name.padEnd(16)} ${f.samplesPerSecond.toFixed(1)} training samples/s${step}${speedup}${vsTorch}${latency}`);
+    }
+  }
+  if (accuracy.length > 0) {
+    console.log(`  price model held out, the talk's network on Bitcoin, 5 epochs, last 30 days (naive RMSE ${accuracy[0]!.naiveRmse.toFixed(0)}), seeds ${[...new Set(accuracy.map((a) => a.seed))].join(', ')}:`);
+    for (const key of [...new Set(accuracy.map((a) => `${a.implementation} ×${a.threads}`))]) {
+      const runs = accuracy.filter((a) => `${a.implementation} ×${a.threads}` === key);
+      const list = (pick: (a: Accuracy) => number, digits: number) => runs.map((a) => pick(a).toFixed(digits)).join(' / ');
+      console.log(`    ${key.padEnd(9)} one-step RMSE ${list((a) => a.rmse, 0)}, MAPE ${list((a) => a.mape ?? NaN, 2)} %, 30-day recursive RMSE ${list((a) => a.multiStepRmse, 0)}; ${list((a) => a.seconds, 1)} s each`);
     }
   }
   if (typeof torch === 'string') console.log(`  PyTorch reference: ${torch}`);

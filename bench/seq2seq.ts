@@ -47,7 +47,7 @@ export async function benchSeq2Seq({ quick }: ModelBenchOptions): Promise<void> 
     {
       label: `talk-like size (units ${talkSize.units}, embeddingSize ${talkSize.embeddingSize}, the other params default)`,
       params: talkSize,
-      // About 3 pairs/s on wasm: a few batches only, so the vocabulary is that of those pairs.
+      // About 50 pairs/s on wasm: a few batches only, so the vocabulary is that of those pairs.
       trainingPairs: quick ? 32 : 96,
       epochs: quick ? 1 : 2,
       greedyReplies: quick ? 3 : 40,

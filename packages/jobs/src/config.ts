@@ -87,7 +87,7 @@ export const WorkerConfigSchema = Type.Composite([
     RECURRENT_LAYERS: Type.Union(['auto', 'fast', 'stock'].map((v) => Type.Literal(v)), {
       default: 'auto',
       description:
-        'LSTM layers the models use: fast (one input matmul, fused steps, hand-written backward pass), stock (tfjs-layers\' own), or auto: fast on the wasm and cpu backends, stock on tensorflow',
+        'LSTM/GRU layers the models use: fast (one input matmul, fused steps, hand-written backward pass), stock (tfjs-layers\' own), or auto: fast on the wasm and cpu backends, stock on tensorflow',
     }),
     TRAINING_THREADS: Type.String({
       default: 'auto',

@@ -21,7 +21,7 @@ async function gradientsWith(threads: number, model: tfl.LayersModel, x: tf.Tens
   try {
     expect(pool.threads).toBe(threads);
     const { loss, grads } = await pool.compute(splitTensorBatch(x, y, threads));
-    return { loss, grads, names: Object.keys(grads) };
+    return { loss, grads, names: Object.keys(grads), replicaTensors: pool.replicaTensors };
   } finally {
     await pool.close();
   }
@@ -50,11 +50,35 @@ describe('DataParallelGradients', () => {
   it('keeps replica threads between trainings instead of booting new ones', async () => {
     const { model, optimizer } = buildPriceLstm(params, 4);
     const [x, y] = [tf.randomNormal([8, params.window, 1]), tf.randomNormal([8, 1])];
-    tf.dispose(Object.values((await gradientsWith(3, model, x, y)).grads));
+    const first = await gradientsWith(3, model, x, y);
+    tf.dispose(Object.values(first.grads));
     const before = replicaThreadStats();
     expect(before.idle).toBeGreaterThanOrEqual(2);
-    for (let i = 0; i < 3; i++) tf.dispose(Object.values((await gradientsWith(3, model, x, y)).grads));
+    for (let i = 0; i < 3; i++) {
+      const again = await gradientsWith(3, model, x, y);
+      tf.dispose(Object.values(again.grads));
+      expect(again.replicaTensors).toEqual(first.replicaTensors); // each training's replica model freed
+    }
     expect(replicaThreadStats()).toEqual(before);
+    tf.dispose([x, y]);
+    model.dispose();
+    optimizer.dispose();
+  });
+
+  it('leaks no tensor on the replica threads across steps', async () => {
+    const { model, optimizer } = buildPriceLstm({ ...params, dropout: 0.2 }, 6);
+    const [x, y] = [tf.randomNormal([24, params.window, 1]), tf.randomNormal([24, 1])];
+    const pool = await DataParallelGradients.start(model, 3, { kind: 'mean-squared-error' });
+    const counts: number[][] = [];
+    for (let step = 0; step < 5; step++) {
+      const { grads } = await pool.compute(splitTensorBatch(x, y, 3), step);
+      optimizer.applyGradients(grads);
+      tf.dispose(Object.values(grads));
+      counts.push(pool.replicaTensors);
+    }
+    await pool.close();
+    expect(counts[0]).toHaveLength(2);
+    for (const count of counts) expect(count).toEqual(counts[0]);
     tf.dispose([x, y]);
     model.dispose();
     optimizer.dispose();

@@ -133,6 +133,7 @@ export function replicaThreadStats(): { booted: number; idle: number } {
  */
 export class DataParallelGradients {
   private readonly loss: ShardLoss;
+  private readonly lastTensorCounts: number[] = [];
 
   private constructor(
     model: tfl.LayersModel,
@@ -166,6 +167,11 @@ export class DataParallelGradients {
       throw failed.reason;
     }
     return pool;
+  }
+
+  /** Tensors alive on each replica thread after its last step (`tf.memory().numTensors` there). */
+  get replicaTensors(): number[] {
+    return [...this.lastTensorCounts];
   }
 
   /** This thread and the replica threads. */
@@ -225,7 +231,11 @@ export class DataParallelGradients {
         offset += variable.size;
       });
     });
-    for (const [r, reply] of replies.entries()) if (reply.type === 'gradients') loss += (reply.loss * rows[r + 1]!) / total;
+    for (const [r, reply] of replies.entries()) {
+      if (reply.type !== 'gradients') continue;
+      loss += (reply.loss * rows[r + 1]!) / total;
+      this.lastTensorCounts[r] = reply.tensors;
+    }
     tf.dispose([local.loss, ...local.grads]);
     return { loss, grads };
   }

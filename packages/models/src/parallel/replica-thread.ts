@@ -48,7 +48,7 @@ function gradients(request: ShardRequest): void {
   const grads = flatten(result.grads);
   const value = result.loss.dataSync()[0]!;
   tf.dispose([result.loss, ...result.grads]);
-  send({ type: 'gradients', loss: value, grads }, [grads.buffer as ArrayBuffer]);
+  send({ type: 'gradients', loss: value, grads, tensors: tf.memory().numTensors }, [grads.buffer as ArrayBuffer]);
 }
 
 try {
