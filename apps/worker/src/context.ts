@@ -16,7 +16,7 @@ export interface ProcessorContext {
   datasets: DatasetCatalog;
   cache: ModelCache<LoadedModel>;
   backend: BackendInfo;
-  /** Threads a price-LSTM or text-generator training splits its batches across (`TRAINING_THREADS` resolved). */
+  /** Threads a training (every family) splits its batches across (`TRAINING_THREADS` resolved). */
   trainingThreads: number;
   log: Logger;
 }

@@ -93,7 +93,7 @@ export const WorkerConfigSchema = Type.Composite([
       default: 'auto',
       pattern: '^(auto|[1-9]|[1-5][0-9]|6[0-4])$',
       description:
-        'Threads a price-LSTM or text-generator training splits each batch across on the wasm and cpu backends (1-64), each with its own backend and a copy of the network, gradients averaged; auto: the CPUs this process may use (cgroup quota included) divided by TRAIN_CONCURRENCY, at most 4; tensorflow always uses 1',
+        'Threads a training (price LSTM, text generator, chatbot) splits each batch across on the wasm and cpu backends (1-64), each with its own backend and a copy of the network, gradients averaged; auto: the CPUs this process may use (cgroup quota included) divided by TRAIN_CONCURRENCY, at most 4; tensorflow always uses 1',
     }),
     GPU: Type.Union(['off', 'preferred', 'required'].map((v) => Type.Literal(v)), {
       default: 'off',

@@ -14,6 +14,7 @@ export async function trainSeq2Seq(ctx: ProcessorContext, job: Job, payload: Seq
     ...(payload.params ? { params: payload.params } : {}),
     ...(payload.seed !== undefined ? { seed: payload.seed } : {}),
     ...(signal ? { signal } : {}),
+    threads: ctx.trainingThreads,
     ...(vectors ? { wordVectors: vectors } : {}),
     onEpochEnd: async (epoch) => {
       probes = epoch.probes;

@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { ModelError } from '../errors.ts';
 import { useFastRecurrent } from '../recurrent/fast-layers.ts';
-import { createShardLoss, shardRows, type ObjectiveSpec, type ShardLoss, type TensorShard, type WindowShard } from './objectives.ts';
+import { createShardLoss, type ObjectiveSpec, type Shard, type ShardLoss } from './objectives.ts';
 import type { LoadRequest, ReplicaBoot, ReplicaMessage, ReplicaRequest, ShardRequest } from './protocol.ts';
 import { flatten, shardGradients, trainableVariables } from './shard-gradients.ts';
 
@@ -181,11 +181,13 @@ export class DataParallelGradients {
 
   /**
    * Mean loss and gradients (keyed by variable name, as `optimizer.applyGradients` takes them)
-   * of the batch made of `shards`, at most `threads` of them; the first runs here. Shard i > 0
-   * draws its randomness from a seed mixed from `seed` and i, shard 0 from `seed` itself (so one
-   * thread computes what a plain training step computes). The caller owns the gradients.
+   * of the batch made of `shards`, at most `threads` of them; the first runs here. Each shard
+   * weighs as its figures say (its rows, or trained tokens), so the result is the whole batch's;
+   * `weight` is their weights' sum and `extras` their extra figures summed. Shard i > 0 draws its randomness from a seed
+   * mixed from `seed` and i, shard 0 from `seed` itself (so one thread computes what a plain
+   * training step computes). The caller owns the gradients.
    */
-  async compute(shards: readonly (TensorShard | WindowShard)[], seed = 0): Promise<{ loss: number; grads: tf.NamedTensorMap }> {
+  async compute(shards: readonly Shard[], seed = 0): Promise<{ loss: number; grads: tf.NamedTensorMap; weight: number; extras: number[] }> {
     if (shards.length < 1 || shards.length > this.threads) throw new ModelError(`a step takes 1 to ${this.threads} shards, got ${shards.length}`);
     const pending: Promise<ReplicaMessage>[] = [];
     if (shards.length > 1) {
@@ -198,7 +200,7 @@ export class DataParallelGradients {
     // Every reply is awaited, whatever fails, so no thread goes back to idle with a step in flight.
     let local: ReturnType<typeof shardGradients>;
     try {
-      local = tf.tidy(() => shardGradients(this.loss, this.variables, shards[0]!, seed));
+      local = shardGradients(this.loss, this.variables, shards[0]!, seed);
     } catch (error) {
       await Promise.allSettled(pending);
       throw error;
@@ -209,35 +211,38 @@ export class DataParallelGradients {
       tf.dispose([local.loss, ...local.grads]);
       throw failed.reason;
     }
-    const replies = settled.map((result) => (result as PromiseFulfilledResult<ReplicaMessage>).value);
+    const replies = settled.map((result) => {
+      const reply = (result as PromiseFulfilledResult<ReplicaMessage>).value;
+      if (reply.type !== 'gradients') throw new ModelError(`training replica answered ${reply.type}`);
+      return reply;
+    });
+    const localLoss = local.loss.dataSync()[0]!;
+    local.loss.dispose();
     if (replies.length === 0) {
-      const loss = local.loss.dataSync()[0]!;
-      local.loss.dispose();
-      return { loss, grads: Object.fromEntries(this.variables.map((variable, v) => [variable.name, local.grads[v]!])) };
+      const grads = Object.fromEntries(this.variables.map((variable, v) => [variable.name, local.grads[v]!]));
+      return { loss: localLoss, grads, weight: local.figures.weight, extras: local.figures.extras };
     }
-    const rows = shards.map(shardRows);
-    const total = rows.reduce((a, b) => a + b, 0);
-    let loss = (local.loss.dataSync()[0]! * rows[0]!) / total;
+    const figures = [local.figures, ...replies.map((reply) => reply.figures)];
+    const total = figures.reduce((sum, f) => sum + f.weight, 0);
+    // A batch without weight (no trained token anywhere) has a zero loss and gradient.
+    const share = figures.map((f) => (total > 0 ? f.weight / total : 0));
     const grads: tf.NamedTensorMap = {};
     tf.tidy(() => {
       let offset = 0;
       this.variables.forEach((variable, v) => {
-        let sum = tf.mul(local.grads[v]!, rows[0]! / total);
+        let sum = tf.mul(local.grads[v]!, share[0]!);
         replies.forEach((reply, r) => {
-          if (reply.type !== 'gradients') throw new ModelError(`training replica answered ${reply.type}`);
-          sum = tf.add(sum, tf.mul(tf.tensor(reply.grads.subarray(offset, offset + variable.size), variable.shape), rows[r + 1]! / total));
+          sum = tf.add(sum, tf.mul(tf.tensor(reply.grads.subarray(offset, offset + variable.size), variable.shape), share[r + 1]!));
         });
         grads[variable.name] = tf.keep(sum);
         offset += variable.size;
       });
     });
-    for (const [r, reply] of replies.entries()) {
-      if (reply.type !== 'gradients') continue;
-      loss += (reply.loss * rows[r + 1]!) / total;
-      this.lastTensorCounts[r] = reply.tensors;
-    }
-    tf.dispose([local.loss, ...local.grads]);
-    return { loss, grads };
+    tf.dispose(local.grads);
+    replies.forEach((reply, r) => (this.lastTensorCounts[r] = reply.tensors));
+    const loss = [localLoss, ...replies.map((reply) => reply.loss)].reduce((sum, value, i) => sum + value * share[i]!, 0);
+    const extras = figures.reduce<number[]>((sum, f) => f.extras.map((value, i) => value + (sum[i] ?? 0)), []);
+    return { loss, grads, weight: total, extras };
   }
 
   /** Hands the replica threads back for the next training (idle ones end after a minute). */

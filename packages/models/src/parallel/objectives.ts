@@ -6,6 +6,10 @@ import { createWindowBatch } from '../textgen/data.ts';
 import { crossEntropyNats } from '../textgen/metrics.ts';
 import { readNetworkWeights } from '../textgen/network.ts';
 import { forwardWindows } from '../textgen/recurrent.ts';
+import { createBatch, type EncodedPair } from '../seq2seq/data.ts';
+import { countCorrectTokens, maskedCrossEntropy, targetMask } from '../seq2seq/loss.ts';
+import { createTrainingView } from '../seq2seq/model.ts';
+import { ensureSegmentSumKernel } from '../seq2seq/segment-sum-kernel.ts';
 
 /**
  * What a training minimises, in a form a replica thread can be sent (structured-clonable): the
@@ -19,7 +23,13 @@ export type ObjectiveSpec =
    * corpus' character indices; a SharedArrayBuffer-backed array reaches threads without a copy):
    * shards are `WindowShard`s.
    */
-  | { kind: 'text-cross-entropy'; codes: Int32Array; cell: TextGenParams['cell']; vocabularySize: number; seqLength: number; dropout: number };
+  | { kind: 'text-cross-entropy'; codes: Int32Array; cell: TextGenParams['cell']; vocabularySize: number; seqLength: number; dropout: number }
+  /**
+   * The seq2seq network's cross-entropy per trained reply token (padding and `<unk>` left out):
+   * shards are `PairShard`s; a shard weighs its trained tokens, and its figures' extras are
+   * `[right tokens]`.
+   */
+  | { kind: 'seq2seq-cross-entropy' };
 
 /** Rows of inputs and targets, row-major, first axis the batch. */
 export interface TensorShard {
@@ -34,8 +44,26 @@ export interface WindowShard {
   starts: number[];
 }
 
-/** The loss of one shard, in training mode; `seed` seeds what is random in it (dropout). */
-export type ShardLoss = (shard: TensorShard | WindowShard, seed: number) => tf.Scalar;
+/** Encoded (message → reply) pairs. */
+export interface PairShard {
+  pairs: EncodedPair[];
+}
+
+export type Shard = TensorShard | WindowShard | PairShard;
+
+/** What a shard's step gives besides its gradients. */
+export interface ShardFigures {
+  /** The shard's share of the batch's mean loss: its rows, or its trained tokens. */
+  weight: number;
+  /** Counts summed over the shards (per objective; none for most). */
+  extras: number[];
+}
+
+/**
+ * The loss of one shard in training mode (`seed` seeds what is random in it, e.g. dropout), to be
+ * differentiated, and its figures, read once the gradient is taken.
+ */
+export type ShardLoss = (shard: Shard, seed: number) => { loss: tf.Scalar; figures: () => ShardFigures };
 
 /** Builds the objective `spec` describes over `model`'s weights. */
 export function createShardLoss(spec: ObjectiveSpec, model: tfl.LayersModel): ShardLoss {
@@ -44,24 +72,42 @@ export function createShardLoss(spec: ObjectiveSpec, model: tfl.LayersModel): Sh
       return (shard) => {
         const { xs, xShape, ys, yShape } = shard as TensorShard;
         const predictions = model.apply(tf.tensor(xs, xShape, 'float32'), { training: true }) as tf.Tensor;
-        return tf.mean(tf.squaredDifference(tf.tensor(ys, yShape, 'float32'), predictions)) as tf.Scalar;
+        const loss = tf.mean(tf.squaredDifference(tf.tensor(ys, yShape, 'float32'), predictions)) as tf.Scalar;
+        return { loss, figures: () => ({ weight: xShape[0]!, extras: [] }) };
       };
     case 'text-cross-entropy': {
       const weights = readNetworkWeights(model, spec.cell, spec.vocabularySize);
       return (shard, seed) => {
-        const batch = createWindowBatch(spec.codes, (shard as WindowShard).starts, spec.seqLength);
+        const { starts } = shard as WindowShard;
+        const batch = createWindowBatch(spec.codes, starts, spec.seqLength);
         const dropout = spec.dropout > 0 ? { rate: spec.dropout, seed } : undefined;
-        return crossEntropyNats(forwardWindows(weights, batch.inputs, dropout), batch.targets);
+        return { loss: crossEntropyNats(forwardWindows(weights, batch.inputs, dropout), batch.targets), figures: () => ({ weight: starts.length, extras: [] }) };
+      };
+    }
+    case 'seq2seq-cross-entropy': {
+      ensureSegmentSumKernel();
+      const view = createTrainingView(model);
+      return (shard) => {
+        const batch = createBatch((shard as PairShard).pairs);
+        const logits = view.logits(batch.encoderTokens, batch.decoderTokens, true);
+        const mask = targetMask(batch.targets);
+        // Kept out of the gradient's scope, read (and freed) by `figures`.
+        const counted = tf.keep(tf.sum<tf.Scalar>(mask));
+        const right = tf.keep(countCorrectTokens(logits, batch.targets, mask));
+        const loss = maskedCrossEntropy(logits, batch.targets, mask);
+        return {
+          loss,
+          figures: () => {
+            const figures = { weight: counted.dataSync()[0]!, extras: [right.dataSync()[0]!] };
+            tf.dispose([counted, right]);
+            return figures;
+          },
+        };
       };
     }
     default:
       throw new ModelError(`unknown training objective ${(spec as { kind: string }).kind}`);
   }
-}
-
-/** Rows of a shard: its share of the batch's loss. */
-export function shardRows(shard: TensorShard | WindowShard): number {
-  return 'starts' in shard ? shard.starts.length : shard.xShape[0]!;
 }
 
 /** Splits a batch of `x` → `y` rows into `parts` near-equal `TensorShard`s (fewer when rows are fewer). */
@@ -85,4 +131,10 @@ export function splitTensorBatch(x: tf.Tensor, y: tf.Tensor, parts: number): Ten
 export function splitWindows(starts: readonly number[], parts: number): WindowShard[] {
   const count = Math.max(1, Math.min(parts, starts.length));
   return Array.from({ length: count }, (_, i) => ({ starts: starts.slice(Math.round((i * starts.length) / count), Math.round(((i + 1) * starts.length) / count)) }));
+}
+
+/** Splits pairs into `parts` near-equal `PairShard`s (fewer when pairs are fewer); each is padded to its own longest. */
+export function splitPairs(pairs: readonly EncodedPair[], parts: number): PairShard[] {
+  const count = Math.max(1, Math.min(parts, pairs.length));
+  return Array.from({ length: count }, (_, i) => ({ pairs: pairs.slice(Math.round((i * pairs.length) / count), Math.round(((i + 1) * pairs.length) / count)) }));
 }

@@ -1,4 +1,4 @@
-import type { ObjectiveSpec, TensorShard, WindowShard } from './objectives.ts';
+import type { ObjectiveSpec, Shard, ShardFigures } from './objectives.ts';
 
 /** What a replica thread boots with (its `workerData`). */
 export interface ReplicaBoot {
@@ -24,7 +24,7 @@ export interface LoadRequest {
 export interface ShardRequest {
   type: 'shard';
   weights: Float32Array;
-  shard: TensorShard | WindowShard;
+  shard: Shard;
   seed: number;
 }
 
@@ -39,5 +39,5 @@ export type ReplicaMessage =
   | { type: 'booted' }
   | { type: 'ready' }
   /** `tensors`: the thread's `tf.memory().numTensors` after the step, to show it leaks none. */
-  | { type: 'gradients'; loss: number; grads: Float32Array; tensors: number }
+  | { type: 'gradients'; loss: number; grads: Float32Array; figures: ShardFigures; tensors: number }
   | { type: 'error'; message: string; stack?: string };

@@ -18,7 +18,9 @@ const describeShapes = (shapes: number[][]) => shapes.map((s) => s.join('×')).j
 let replica: { model: tfl.LayersModel; variables: tf.Variable[]; loss: ShardLoss } | undefined;
 
 function unload(): void {
-  replica?.model.dispose();
+  // The weights, not `model.dispose()`: a shared layer (seq2seq's embedding) counts one use per
+  // call, which container disposal never undoes (see seq2seq's disposeNetwork).
+  for (const weight of replica?.model.weights ?? []) weight.dispose();
   replica = undefined;
 }
 
@@ -33,7 +35,7 @@ async function load(request: LoadRequest): Promise<void> {
     }
     replica = { model, variables, loss: createShardLoss(request.objective, model) };
   } catch (error) {
-    model.dispose();
+    for (const weight of model.weights) weight.dispose();
     throw error;
   }
 }
@@ -41,14 +43,12 @@ async function load(request: LoadRequest): Promise<void> {
 function gradients(request: ShardRequest): void {
   if (!replica) throw new Error('no model loaded');
   const { variables, loss } = replica;
-  const result = tf.tidy(() => {
-    assignFlat(variables, request.weights);
-    return shardGradients(loss, variables, request.shard, request.seed);
-  });
+  assignFlat(variables, request.weights);
+  const result = shardGradients(loss, variables, request.shard, request.seed);
   const grads = flatten(result.grads);
   const value = result.loss.dataSync()[0]!;
   tf.dispose([result.loss, ...result.grads]);
-  send({ type: 'gradients', loss: value, grads, tensors: tf.memory().numTensors }, [grads.buffer as ArrayBuffer]);
+  send({ type: 'gradients', loss: value, grads, figures: result.figures, tensors: tf.memory().numTensors }, [grads.buffer as ArrayBuffer]);
 }
 
 try {

@@ -1,16 +1,21 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import type { ShardLoss, TensorShard, WindowShard } from './objectives.ts';
+import type { Shard, ShardFigures, ShardLoss } from './objectives.ts';
 
 /** The tf.Variables behind a model's trainable weights, in the model's order. */
 export function trainableVariables(model: tfl.LayersModel): tf.Variable[] {
   return model.trainableWeights.map((weight) => weight.read() as tf.Variable);
 }
 
-/** The loss of one shard and its gradient for each variable, in the order given. The caller owns both. */
-export function shardGradients(loss: ShardLoss, variables: tf.Variable[], shard: TensorShard | WindowShard, seed: number): { loss: tf.Scalar; grads: tf.Tensor[] } {
-  const { value, grads } = tf.variableGrads(() => loss(shard, seed), variables);
-  return { loss: value, grads: variables.map((variable) => grads[variable.name]!) };
+/** The loss of one shard, its gradient for each variable (in the order given) and its figures; intermediates are freed, the caller owns the rest. */
+export function shardGradients(loss: ShardLoss, variables: tf.Variable[], shard: Shard, seed: number): { loss: tf.Scalar; grads: tf.Tensor[]; figures: ShardFigures } {
+  let figures: (() => ShardFigures) | undefined;
+  const { value, grads } = tf.variableGrads(() => {
+    const step = loss(shard, seed);
+    figures = step.figures;
+    return step.loss;
+  }, variables);
+  return { loss: value, grads: variables.map((variable) => grads[variable.name]!), figures: figures!() };
 }
 
 /** Tensors of the given sizes concatenated into one array: the variables' values, or their gradients. */

@@ -76,6 +76,18 @@ describe('trainSeq2Seq', () => {
     expect(await lossesOf(4)).not.toEqual(first);
   });
 
+  it('trains with each batch split across 2 threads: the loss falls; no tensor left', async () => {
+    const baseline = tf.memory().numTensors;
+    const progress: { loss: number; tokenAccuracy: number }[] = [];
+    const model = await trainSeq2Seq(smallTalkPairs, { seed: 2, params: { ...tiny, batchSize: 16, epochs: 6 }, threads: 2, onEpochEnd: (p) => void progress.push(p) });
+    expect(progress).toHaveLength(6);
+    expect(progress.at(-1)!.loss).toBeLessThan(progress[0]!.loss);
+    expect(progress.every((p) => p.tokenAccuracy >= 0 && p.tokenAccuracy <= 1)).toBe(true);
+    expect(model.reply('hi').tokens.length).toBeGreaterThan(0);
+    model.dispose();
+    expect(tf.memory().numTensors).toBe(baseline);
+  });
+
   it('holds out a seeded validation share, skips unusable pairs and builds its vocabulary from the training pairs', async () => {
     const pairs = [...smallTalkPairs, { input: '', reply: 'nothing to answer' }, { input: 'unanswered', reply: '\u200b' }];
     const model = await trainSeq2Seq(pairs, { seed: 5, params: { ...tiny, epochs: 1, validationSplit: 0.25 } });

@@ -2,12 +2,15 @@
 import '../tfjs-setup.ts';
 import * as tf from '@tensorflow/tfjs-core';
 import { ModelConfigError, ModelError, TrainingCancelledError, TrainingDivergedError } from '../errors.ts';
+import { DataParallelGradients } from '../parallel/data-parallel.ts';
+import { splitPairs } from '../parallel/objectives.ts';
+import { usableTrainingThreads } from '../parallel/threads.ts';
 import { createRandom } from '../samples/synthetic.ts';
 import { ChatModel } from './chat-model.ts';
 import { validateSeq2SeqParams, type Seq2SeqParams } from './config.ts';
-import { checkPairs, chunk, createBatch, encodePairs, selectUsablePairs, shuffled, splitValidation, type ChatPair, type EncodedPair, type Seq2SeqBatch } from './data.ts';
+import { checkPairs, chunk, createBatch, encodePairs, selectUsablePairs, shuffled, splitValidation, type ChatPair, type EncodedPair } from './data.ts';
 import { CHAT_MODEL_FORMAT, CHAT_MODEL_FORMAT_VERSION, type ChatModelMetadata } from './io.ts';
-import { countCorrectTokens, maskedCrossEntropy, targetMask } from './loss.ts';
+import { maskedCrossEntropy, targetMask } from './loss.ts';
 import { buildSeq2SeqNetwork, createInferenceLayers, createTrainingView, disposeNetwork, layerNames, type TrainingView } from './model.ts';
 import { ReplyDecoder } from './reply-decoder.ts';
 import { ensureSegmentSumKernel } from './segment-sum-kernel.ts';
@@ -40,7 +43,17 @@ export interface TrainSeq2SeqOptions {
   wordVectors?: WordVectors;
   /** Called (and awaited) after every epoch. */
   onEpochEnd?: (progress: Seq2SeqProgress) => void | Promise<void>;
+  /**
+   * Threads that share each batch on the wasm and cpu backends: this one plus `threads − 1`
+   * worker threads, each with its own backend and a replica of the network, gradients averaged
+   * (see `DataParallelGradients`); each gets at least 8 pairs of a batch, tfjs-node uses one.
+   * @defaultValue 1
+   */
+  threads?: number;
 }
+
+/** Pair shards below this many pairs cost more in messaging than they save. */
+const MIN_PAIRS_PER_THREAD = 8;
 
 /** Gradients are rescaled to this global L2 norm at most: LSTMs occasionally take huge steps. */
 const MAX_GRADIENT_NORM = 5;
@@ -61,22 +74,17 @@ function clipByGlobalNorm(grads: tf.NamedTensorMap, maxNorm: number): tf.NamedTe
   });
 }
 
-/** One gradient step on a batch; returns the batch's loss, right tokens and counted tokens. */
-async function trainBatch(view: TrainingView, optimizer: tf.Optimizer, variables: tf.Variable[], batch: Seq2SeqBatch) {
-  let correct: tf.Scalar | undefined;
-  let counted: tf.Scalar | undefined;
-  const { value, grads } = tf.variableGrads(() => {
-    const logits = view.logits(batch.encoderTokens, batch.decoderTokens, true);
-    const mask = targetMask(batch.targets);
-    correct = tf.keep(countCorrectTokens(logits, batch.targets, mask));
-    counted = tf.keep(tf.sum<tf.Scalar>(mask));
-    return maskedCrossEntropy(logits, batch.targets, mask);
-  }, variables);
-  const clipped = clipByGlobalNorm(grads, MAX_GRADIENT_NORM);
-  optimizer.applyGradients(clipped);
-  const [loss, right, tokens] = await Promise.all([value.data(), correct!.data(), counted!.data()]);
-  tf.dispose([value, correct!, counted!, grads, clipped]);
-  return { loss: loss[0]!, correct: right[0]!, tokens: tokens[0]! };
+/** One gradient step on a batch of pairs, split across the threads; returns the batch's loss, right tokens and counted tokens. */
+async function trainBatch(gradients: DataParallelGradients, optimizer: tf.Optimizer, pairs: EncodedPair[]) {
+  const { loss, grads, weight, extras } = await gradients.compute(splitPairs(pairs, gradients.threads));
+  try {
+    const clipped = clipByGlobalNorm(grads, MAX_GRADIENT_NORM);
+    optimizer.applyGradients(clipped);
+    tf.dispose(clipped);
+  } finally {
+    tf.dispose(grads);
+  }
+  return { loss, correct: extras[0] ?? 0, tokens: weight };
 }
 
 /** Mean masked cross-entropy per token over the pairs, without dropout; null for none. */
@@ -135,10 +143,12 @@ export async function trainSeq2Seq(pairs: readonly ChatPair[], options: TrainSeq
 
   const network = buildSeq2SeqNetwork(params, tokenizer.size, seed);
   const optimizer = tf.train.adam(params.learningRate);
+  let gradients: DataParallelGradients | undefined;
   try {
     tf.tidy(() => network.getLayer(layerNames.embedding).setWeights([tf.tensor2d(matrix, [tokenizer.size, params.embeddingSize])]));
-    const variables = network.trainableWeights.map((weight) => weight.read() as tf.Variable);
     const view = createTrainingView(network);
+    const threads = usableTrainingThreads(options.threads ?? 1, Math.min(params.batchSize, training.length), MIN_PAIRS_PER_THREAD);
+    gradients = await DataParallelGradients.start(network, threads, { kind: 'seq2seq-cross-entropy' });
     const decoder = new ReplyDecoder(createInferenceLayers(network));
     const replyToProbe = (probe: string) => detokenize(decoder.greedy(tokenizer.encodeInput(probe), params.maxReplyLength).ids.map((id) => tokenizer.tokenOf(id)));
 
@@ -148,18 +158,13 @@ export async function trainSeq2Seq(pairs: readonly ChatPair[], options: TrainSeq
       let correct = 0;
       let tokens = 0;
       for (const slice of chunk(shuffled(training, random), params.batchSize)) {
-        const batch = createBatch(slice);
-        try {
-          const result = await trainBatch(view, optimizer, variables, batch);
-          if (!Number.isFinite(result.loss)) {
-            throw new TrainingDivergedError(`training diverged at epoch ${epoch}: loss ${result.loss}; try a lower learningRate (was ${params.learningRate})`);
-          }
-          weightedLoss += result.loss * result.tokens;
-          correct += result.correct;
-          tokens += result.tokens;
-        } finally {
-          tf.dispose(Object.values(batch));
+        const result = await trainBatch(gradients, optimizer, slice);
+        if (!Number.isFinite(result.loss)) {
+          throw new TrainingDivergedError(`training diverged at epoch ${epoch}: loss ${result.loss}; try a lower learningRate (was ${params.learningRate})`);
         }
+        weightedLoss += result.loss * result.tokens;
+        correct += result.correct;
+        tokens += result.tokens;
         throwIfAborted(signal);
         await yieldToEventLoop();
       }
@@ -193,6 +198,7 @@ export async function trainSeq2Seq(pairs: readonly ChatPair[], options: TrainSeq
     disposeNetwork(network);
     throw error;
   } finally {
+    await gradients?.close();
     optimizer.dispose();
   }
 }
