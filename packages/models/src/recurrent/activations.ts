@@ -44,3 +44,19 @@ export function foldHardSigmoid<T extends tf.Tensor>(weights: T, gates: boolean[
   if (!withShift) return scaled as T;
   return tf.add(scaled, tf.concat(gates.map((gate) => tf.fill([units], gate ? 0.5 : 0)))) as T;
 }
+
+/**
+ * A cell's weights ready for its gate activation, and that activation: with hardSigmoid gates,
+ * their 0.2·z + 0.5 is folded into the columns of the gates (`gateColumns`, one flag per gate
+ * block), so a gate is then one clip.
+ */
+export function prepareGates(activation: RecurrentActivation, kernel: tf.Tensor2D, recurrentKernel: tf.Tensor2D, bias: tf.Tensor1D, gateColumns: boolean[]) {
+  const hard = activation === 'hardSigmoid';
+  return {
+    w: hard ? foldHardSigmoid(kernel, gateColumns, false) : kernel,
+    u: hard ? foldHardSigmoid(recurrentKernel, gateColumns, false) : recurrentKernel,
+    b: hard ? foldHardSigmoid(bias, gateColumns, true) : bias,
+    gate: (z: tf.Tensor2D) => (hard ? tf.clipByValue(z, 0, 1) : activateGates(activation, z)),
+  };
+}
+

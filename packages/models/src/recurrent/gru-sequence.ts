@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { activateGates, fastTanh, foldHardSigmoid, gateDerivative, type RecurrentActivation } from './activations.ts';
+import { fastTanh, gateDerivative, prepareGates, type RecurrentActivation } from './activations.ts';
 import { toTimeMajorMask, widenMask } from './mask.ts';
 
 /** A GRU layer's weights as tfjs-layers keeps them: gates in order z (update), r (reset), h (candidate). */
@@ -89,13 +89,7 @@ function runGru(
 ) {
   const [steps, batch, inputSize] = x.shape;
   const units = recurrentKernel.shape[0];
-  // With hardSigmoid gates, their 0.2·z + 0.5 is folded into the weights: a gate is then one clip.
-  const hard = activation === 'hardSigmoid';
-  const gateColumns = [true, true, false];
-  const w = hard ? foldHardSigmoid(kernel, gateColumns, false) : kernel;
-  const u = hard ? foldHardSigmoid(recurrentKernel, gateColumns, false) : recurrentKernel;
-  const b = hard ? foldHardSigmoid(bias, gateColumns, true) : bias;
-  const gate = (z: tf.Tensor2D) => (hard ? tf.clipByValue(z, 0, 1) : activateGates(activation, z));
+  const { w, u, b, gate } = prepareGates(activation, kernel, recurrentKernel, bias, [true, true, false]);
   const xt = tf.reshape<tf.Rank.R2>(x, [steps * batch, inputSize]);
   const [projectedGates, projectedCandidate] = tf.split(tf.add(tf.matMul(xt, w), b), [2 * units, units], 1);
   const gateInputs = tf.unstack(tf.reshape(projectedGates!, [steps, batch, 2 * units])) as tf.Tensor2D[];

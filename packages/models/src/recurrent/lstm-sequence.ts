@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { activateGates, fastTanh, foldHardSigmoid, gateDerivative, type RecurrentActivation } from './activations.ts';
+import { fastTanh, gateDerivative, prepareGates, type RecurrentActivation } from './activations.ts';
 import { toTimeMajorMask, widenMask } from './mask.ts';
 
 /** An LSTM layer's weights as tfjs-layers keeps them: gates in Keras order i, f, c, o. */
@@ -98,13 +98,7 @@ function runLstm(
 ) {
   const [steps, batch, inputSize] = x.shape;
   const units = recurrentKernel.shape[0];
-  // With hardSigmoid gates, their 0.2·z + 0.5 is folded into the weights: a gate is then one clip.
-  const hard = activation === 'hardSigmoid';
-  const gateColumns = [true, true, false, true];
-  const w = hard ? foldHardSigmoid(kernel, gateColumns, false) : kernel;
-  const u = hard ? foldHardSigmoid(recurrentKernel, gateColumns, false) : recurrentKernel;
-  const b = hard ? foldHardSigmoid(bias, gateColumns, true) : bias;
-  const gate = (z: tf.Tensor2D) => (hard ? tf.clipByValue(z, 0, 1) : activateGates(activation, z));
+  const { w, u, b, gate } = prepareGates(activation, kernel, recurrentKernel, bias, [true, true, false, true]);
   // One matmul projects every step's input; time-major, so each step's slice is contiguous.
   const xt = tf.reshape<tf.Rank.R2>(x, [steps * batch, inputSize]);
   const projected = tf.unstack(tf.reshape(tf.add(tf.matMul(xt, w), b), [steps, batch, 4 * units])) as tf.Tensor2D[];
