@@ -55,6 +55,20 @@ export function toJobView(job: Job, queue: QueueName, state: JobState | 'unknown
   };
 }
 
+/**
+ * The job's state, and its hash as of that state. `getJob` and `getState` are two reads: a job that
+ * finished between them would show a finished state beside the hash from before (no result, its
+ * attempt not counted), so such a hash is read again.
+ */
+export async function withCurrentState(queue: Queue, job: Job): Promise<{ job: Job; state: JobState | 'unknown' }> {
+  const state = await job.getState();
+  if ((state === 'completed' || state === 'failed') && !job.finishedOn) {
+    const fresh = await queue.getJob(job.id!);
+    if (fresh) return { job: fresh, state };
+  }
+  return { job, state };
+}
+
 /** Finds a job by id in the queue its prefix names, or answers 404. */
 export async function findJob(queues: Record<QueueName, Queue>, id: string): Promise<{ job: Job; queue: QueueName }> {
   const located = parseJobId(id);

@@ -15,7 +15,7 @@ import {
   type ForecastResult,
 } from '@mlq/jobs';
 import { HttpError } from '../plugins/errors.ts';
-import { findJob, toJobView, JobStateSchema } from '../job-view.ts';
+import { findJob, toJobView, withCurrentState, JobStateSchema } from '../job-view.ts';
 
 const BatchViewSchema = Type.Object({
   id: Type.String(),
@@ -140,7 +140,8 @@ export const batchRoutes: FastifyPluginAsyncTypebox = async (app) => {
           Object.entries(data.children).map(async ([name, jobId]) => {
             const child = await queues.train.getJob(jobId);
             if (!child) return { series: name, jobId, state: 'unknown' as const, forecast: null, dates: null, metrics: null, error: 'job expired or removed' };
-            const view = toJobView(child, QueueName.train, await child.getState());
+            const current = await withCurrentState(queues.train, child);
+            const view = toJobView(current.job, QueueName.train, current.state);
             const result = view.state === 'completed' ? (view.result as ForecastResult) : undefined;
             return {
               series: name,

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { withRedisTimeout } from '@mlq/jobs';
-import { findJob, toJobView } from '../job-view.ts';
+import { findJob, toJobView, withCurrentState } from '../job-view.ts';
 
 const terminal = new Set(['completed', 'failed', 'cancelled']);
 
@@ -44,9 +44,10 @@ export const jobEventRoutes: FastifyPluginAsyncTypebox = async (app) => {
         if (!closed && !out.writableEnded) out.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
       };
       const sendState = async () => {
-        const current = await queues[queue].getJob(id);
-        if (!current || closed) return;
-        const view = toJobView(current, queue, await current.getState());
+        const found = await queues[queue].getJob(id);
+        if (!found || closed) return;
+        const current = await withCurrentState(queues[queue], found);
+        const view = toJobView(current.job, queue, current.state);
         send('state', view);
         if (terminal.has(view.state)) close();
       };

@@ -17,7 +17,7 @@ import {
 } from '@mlq/jobs';
 import { HttpError } from '../plugins/errors.ts';
 import { kindDiscriminatedValidator } from '../plugins/kind-validator.ts';
-import { findJob, toJobView, type JobView } from '../job-view.ts';
+import { findJob, toJobView, withCurrentState, type JobView } from '../job-view.ts';
 import { checkPriceHistory, checkTrainPayload } from './train-checks.ts';
 import { streamGeneratedText } from './text-stream.ts';
 
@@ -138,8 +138,9 @@ export const jobRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request) => {
-      const { job, queue } = await withRedisTimeout(findJob(queues, request.params.id), timeout);
-      return toJobView(job, queue, await withRedisTimeout(job.getState(), timeout));
+      const found = await withRedisTimeout(findJob(queues, request.params.id), timeout);
+      const { job, state } = await withRedisTimeout(withCurrentState(queues[found.queue], found.job), timeout);
+      return toJobView(job, found.queue, state);
     },
   );
 
