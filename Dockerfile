@@ -60,7 +60,10 @@ COPY docker/healthcheck.mjs docker/
 COPY packages/datasets packages/datasets
 COPY packages/jobs packages/jobs
 COPY apps/api apps/api
-ENV PORT=3000
+# Containers are reached through their network: listen on every interface. Without API_KEYS the
+# API then still serves only loopback clients (README, Security).
+ENV PORT=3000 \
+    HOST=0.0.0.0
 USER node
 EXPOSE 3000
 HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
@@ -75,7 +78,8 @@ COPY docker/healthcheck.mjs docker/
 COPY packages packages
 COPY apps/worker apps/worker
 ENV TF_BACKEND=tensorflow \
-    METRICS_PORT=9464
+    METRICS_PORT=9464 \
+    METRICS_HOST=0.0.0.0
 USER node
 EXPOSE 9464
 HEALTHCHECK --interval=10s --timeout=3s --start-period=60s --retries=3 \
@@ -108,7 +112,8 @@ ENV NODE_ENV=production \
     TF_BACKEND=tensorflow \
     GPU=required \
     WORKER_QUEUES=train \
-    METRICS_PORT=9464
+    METRICS_PORT=9464 \
+    METRICS_HOST=0.0.0.0
 WORKDIR /app
 RUN mkdir -p /data/store && chown node:node /data/store
 COPY --from=worker-gpu-native /app ./

@@ -9,6 +9,10 @@
  */
 import { readFile } from 'node:fs/promises';
 const api = process.env.API_URL ?? 'http://localhost:3000';
+// API_KEY: a submit (or admin) key, for an API that has API_KEYS set (README, Security).
+const apiKey = process.env.API_KEY;
+const fetch: typeof globalThis.fetch = (input, init = {}) =>
+  globalThis.fetch(input, apiKey ? { ...init, headers: { ...Object.fromEntries(new Headers(init.headers)), authorization: `Bearer ${apiKey}` } } : init);
 
 async function call<T = any>(method: string, path: string, body?: unknown): Promise<T> {
   const response = await fetch(`${api}${path}`, {

@@ -96,7 +96,9 @@ async function main(): Promise<void> {
   const redisUrl = await findOrStartRedis();
   const port = process.env.PORT ?? '3000';
   const env = { REDIS_URL: redisUrl, MODEL_STORE_DIR: process.env.MODEL_STORE_DIR ?? path.join(root, '.data/store') };
-  startService('api', 'apps/api/src/main.ts', { ...env, PORT: port });
+  // Loopback unless HOST says otherwise: other machines then need API_KEYS (README, Security).
+  const host = process.env.HOST ?? '127.0.0.1';
+  startService('api', 'apps/api/src/main.ts', { ...env, HOST: host, PORT: port });
   const workers = Number(process.env.WORKERS ?? 1);
   const metricsPort = Number(process.env.METRICS_PORT ?? 9464);
   for (let i = 0; i < workers; i++) {

@@ -1,11 +1,13 @@
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { DatasetCatalog, type ApiConfig } from '@mlq/jobs';
+import { DatasetCatalog, parseApiKeys, type ApiConfig } from '@mlq/jobs';
 import { createApiServices, type ApiServices } from './services.ts';
 
 import rateLimit from '@fastify/rate-limit';
 import { errorHandler } from './plugins/errors.ts';
 import { auth } from './plugins/auth.ts';
+import { AuthFailureLimiter } from './plugins/auth-failures.ts';
+import { clientBucket } from './plugins/client-address.ts';
 import { registerOpenApi } from './plugins/openapi.ts';
 import { registerBoard } from './plugins/board.ts';
 import { healthRoutes } from './routes/health.ts';
@@ -35,7 +37,7 @@ export interface BuildServerOptions {
 /** The API as a testable app (`inject`); main.ts owns the process. */
 export async function buildServer(options: BuildServerOptions): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: options.logger ?? false,
+    logger: withRedaction(options.logger ?? false),
     // JSON bodies are small; dataset uploads raise their own limit.
     bodyLimit: 1024 * 1024,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
@@ -50,12 +52,22 @@ export async function buildServer(options: BuildServerOptions): Promise<FastifyI
   app.addSchema(JobViewSchema);
   app.addSchema(ModelSchema);
   app.addSchema(DatasetSchema);
-  await registerOpenApi(app);
   const config = options.config;
+  // First, so that it sees every route registered after it (the route list, scope checks).
   await app.register(auth, {
-    apiKeys: config.API_KEYS.split(',').filter((key) => key.length > 0),
-    boardReadOnly: config.BOARD_READ_ONLY,
+    apiKeys: parseApiKeys(config.API_KEYS),
+    allowUnauthenticated: config.ALLOW_UNAUTHENTICATED,
+    failures:
+      config.AUTH_FAILURES_PER_MINUTE > 0
+        ? new AuthFailureLimiter(services.redis, {
+            perMinute: config.AUTH_FAILURES_PER_MINUTE,
+            prefix: config.QUEUE_PREFIX,
+            redisTimeoutMs: config.REDIS_TIMEOUT_MS,
+            onRedisError: (error) => app.log.warn({ err: error }, 'wrong API keys counted by this replica only while Redis does not answer'),
+          })
+        : undefined,
   });
+  await registerOpenApi(app);
   if (config.RATE_LIMIT_PER_MINUTE > 0) {
     await app.register(rateLimit, {
       global: true,
@@ -63,8 +75,9 @@ export async function buildServer(options: BuildServerOptions): Promise<FastifyI
       timeWindow: 60_000,
       // After the auth hook, so the limit is per API key.
       hook: 'preHandler',
-      keyGenerator: (request) => request.apiKeyId ?? request.ip,
-      allowList: (request) => !request.url.startsWith('/v1'),
+      keyGenerator: (request) => request.apiKeyId ?? clientBucket(request.socket.remoteAddress),
+      // Decided by the matched route, like authorization: probes, metrics and /docs are never limited.
+      allowList: (request) => request.routeOptions.config.scope === 'public',
       // Counted in Redis, so the limit holds across API replicas; a Redis outage does not block requests.
       redis: services.redis,
       nameSpace: `${config.QUEUE_PREFIX}:rate-limit:`,
@@ -80,4 +93,11 @@ export async function buildServer(options: BuildServerOptions): Promise<FastifyI
   await app.register(metricRoutes(services.redis, services.queues, config.REDIS_TIMEOUT_MS));
   await registerBoard(app, { readOnly: config.BOARD_READ_ONLY });
   return app;
+}
+
+/** Request headers that carry keys never reach a log line, whatever a serializer includes. */
+function withRedaction(logger: FastifyServerOptions['logger']): FastifyServerOptions['logger'] {
+  if (!logger) return logger;
+  const paths = ['req.headers.authorization', 'req.headers.cookie', 'headers.authorization', 'request.headers.authorization'];
+  return { ...(logger === true ? {} : logger), redact: { paths, censor: '[redacted]' } };
 }

@@ -97,8 +97,11 @@ export function createWorkerMetrics(context: ProcessorContext, workers: Worker[]
   return registry;
 }
 
-/** Serves `/metrics` and `/healthz` (200 while the worker runs). Resolves once listening. */
-export async function serveMetrics(registry: Registry, port: number): Promise<{ server: Server; port: number }> {
+/**
+ * Serves `/metrics` and `/healthz` (200 while the worker runs) on `host` (METRICS_HOST, loopback
+ * unless set). Resolves once listening.
+ */
+export async function serveMetrics(registry: Registry, port: number, host = '127.0.0.1'): Promise<{ server: Server; port: number }> {
   const server = createServer((request, response) => {
     const path = request.url?.split('?')[0];
     if (path === '/metrics') {
@@ -112,6 +115,6 @@ export async function serveMetrics(registry: Registry, port: number): Promise<{ 
       response.writeHead(404).end();
     }
   });
-  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(port, resolve));
+  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(port, host, resolve));
   return { server, port: (server.address() as AddressInfo).port };
 }

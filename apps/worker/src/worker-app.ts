@@ -108,7 +108,7 @@ export async function startWorkerApp(config: WorkerConfig, log: Logger): Promise
     }
   });
 
-  const metrics = config.METRICS_PORT > 0 ? await serveMetrics(createWorkerMetrics(context, workers), config.METRICS_PORT) : undefined;
+  const metrics = config.METRICS_PORT > 0 ? await serveMetrics(createWorkerMetrics(context, workers), config.METRICS_PORT, config.METRICS_HOST) : undefined;
 
   log.info({ queues, backend, fastRecurrent: useFastRecurrent(), trainingThreads: context.trainingThreads, pid: process.pid, metricsPort: metrics?.port ?? null }, 'worker ready');
 

@@ -1,16 +1,11 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 
-/** Raised at start when an environment variable is missing or malformed; names the variable. */
-export class ConfigError extends Error {
-  constructor(
-    readonly variable: string,
-    problem: string,
-  ) {
-    super(`invalid configuration: ${variable} ${problem}`);
-    this.name = 'ConfigError';
-  }
-}
+import { ConfigError } from './config-error.ts';
+import { parseApiKeys } from './api-keys.ts';
+
+export { ConfigError } from './config-error.ts';
+export * from './api-keys.ts';
 
 const Integer = (options: { default: number; minimum: number; maximum?: number; description: string }) =>
   Type.Integer(options);
@@ -36,7 +31,10 @@ export const SharedConfigSchema = Type.Object({
 export const ApiConfigSchema = Type.Composite([
   SharedConfigSchema,
   Type.Object({
-    HOST: Type.String({ default: '0.0.0.0', description: 'API listen address' }),
+    HOST: Type.String({
+      default: '127.0.0.1',
+      description: 'API listen address: loopback only by default; 0.0.0.0 (the container images) to accept other machines, which then need API_KEYS',
+    }),
     PORT: Integer({ default: 3000, minimum: 0, maximum: 65535, description: 'API listen port' }),
     MAX_UPLOAD_BYTES: Integer({
       default: 20 * 1024 * 1024,
@@ -56,15 +54,30 @@ export const ApiConfigSchema = Type.Composite([
     }),
     API_KEYS: Type.String({
       default: '',
-      pattern: '^[^\\s]*$',
+      secret: true,
       description:
-        'Comma-separated API keys. When set, /v1/* needs `Authorization: Bearer <key>` and the dashboard a key as its Basic-auth password; probes stay open',
+        'Comma-separated API keys, each `scope:key` with scope read, submit or admin (each includes the ones before it); a bare `key` is submit. Keys have at least 16 characters. When set, every route but the probes, metrics and /docs needs `Authorization: Bearer <key>` (the dashboard: a key as its Basic-auth password); when empty, only loopback clients are served',
     }),
-    BOARD_READ_ONLY: Type.Boolean({ default: false, description: 'Serve the dashboard read-only: no retry, remove, pause or clean' }),
+    ALLOW_UNAUTHENTICATED: Type.Boolean({
+      default: false,
+      description:
+        'Dangerous: with no API_KEYS, serve clients on other machines too (read and submit, no admin actions) instead of refusing them with 403',
+    }),
+    AUTH_FAILURES_PER_MINUTE: Integer({
+      default: 20,
+      minimum: 0,
+      description:
+        'Requests with a wrong API key a client address may send per minute, counted in Redis across API replicas; past it every keyed request of that address gets 429 until the minute ends. 0 disables (not advised)',
+    }),
+    BOARD_READ_ONLY: Type.Boolean({
+      default: false,
+      description: 'Serve the dashboard read-only for every key, admin included: no retry, remove, pause or clean (without it, only admin keys may act)',
+    }),
     RATE_LIMIT_PER_MINUTE: Integer({
       default: 600,
       minimum: 0,
-      description: 'Requests to /v1/* per minute per API key (per client address without keys), shared by all API replicas through Redis; 0 disables',
+      description:
+        'Requests to every route but the probes, metrics and /docs, per minute per API key (per client address without a key), shared by all API replicas through Redis; 0 disables',
     }),
   }),
 ]);
@@ -122,6 +135,10 @@ export const WorkerConfigSchema = Type.Composite([
       maximum: 65535,
       description: 'Port of the worker\'s Prometheus /metrics and /healthz endpoint; 0 turns it off',
     }),
+    METRICS_HOST: Type.String({
+      default: '127.0.0.1',
+      description: 'Listen address of the worker\'s metrics endpoint: loopback only by default; 0.0.0.0 (the container images) for Prometheus and probes from other machines',
+    }),
     SHUTDOWN_GRACE_MS: Integer({
       default: 25_000,
       minimum: 0,
@@ -149,8 +166,11 @@ export function parseConfig<S extends TSchema>(schema: S, env: NodeJS.ProcessEnv
   const firstError = Value.Errors(schema, candidate).First();
   if (firstError) {
     const variable = firstError.path.replace(/^\//, '') || '(config)';
-    throw new ConfigError(variable, `${firstError.message} (got ${JSON.stringify(raw[variable])})`);
+    const secret = (properties[variable] as { secret?: boolean } | undefined)?.secret === true;
+    throw new ConfigError(variable, `${firstError.message} (got ${secret ? 'a value not shown: it is secret' : JSON.stringify(raw[variable])})`);
   }
+  // Checks a pattern cannot express, or could only by echoing a secret in its error.
+  if ('API_KEYS' in properties) parseApiKeys(String((candidate as Record<string, unknown>).API_KEYS));
   return candidate as Static<S>;
 }
 

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
+import { scopeRoutes } from './route-scope.ts';
 
 /** OpenAPI 3 document built from the routes' TypeBox schemas; UI at /docs, JSON at /docs/json. */
 export async function registerOpenApi(app: FastifyInstance): Promise<void> {
@@ -23,5 +24,9 @@ export async function registerOpenApi(app: FastifyInstance): Promise<void> {
     hiddenTag: 'X-HIDDEN',
     transform: ({ schema, url }) => (url.startsWith('/admin/') ? { schema: { ...schema, hide: true }, url } : { schema, url }),
   });
-  await app.register(swaggerUi, { routePrefix: '/docs' });
+  // Open to anyone: every route Swagger UI registers (the page, /docs/json, its static files).
+  await app.register(async (docs) => {
+    docs.addHook('onRoute', scopeRoutes('public'));
+    await docs.register(swaggerUi, { routePrefix: '/docs' });
+  });
 }

@@ -2,17 +2,21 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { withRedisTimeout } from '@mlq/jobs';
 
-/** Probes: `/healthz` says the process is up, `/readyz` that Redis answers. Never behind auth. */
+/** Probes: `/healthz` says the process is up, `/readyz` that Redis answers. Public: never behind auth. */
 export const healthRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/healthz',
-    { schema: { tags: ['health'], summary: 'Process is up', response: { 200: Type.Object({ status: Type.Literal('ok') }) } } },
+    {
+      config: { scope: 'public' },
+      schema: { tags: ['health'], summary: 'Process is up', response: { 200: Type.Object({ status: Type.Literal('ok') }) } },
+    },
     async () => ({ status: 'ok' as const }),
   );
 
   app.get(
     '/readyz',
     {
+      config: { scope: 'public' },
       schema: {
         tags: ['health'],
         summary: 'Redis is reachable',

@@ -67,13 +67,14 @@ export function metricRoutes(redis: Redis, queues: Record<QueueName, Queue>, red
       },
     });
 
-    app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
+    // Public, as Prometheus and KEDA reach them without keys.
+    app.get('/metrics', { schema: { hide: true }, config: { scope: 'public' } }, async (_request, reply) => {
       const text = await registry.metrics();
       return reply.type(registry.contentType).send(text);
     });
 
     // For KEDA's metrics-api scaler (k8s/base/worker-autoscaling.yaml): valueLocation `train.demand`.
-    app.get('/metrics/queues', { schema: { hide: true } }, async () => {
+    app.get('/metrics/queues', { schema: { hide: true }, config: { scope: 'public' } }, async () => {
       const loads = await withRedisTimeout(Promise.all(queueNames.map((name) => queueLoad(redis, queues[name]))), redisTimeoutMs);
       return Object.fromEntries(queueNames.map((name, i) => [name, loads[i]!])) as Record<QueueName, QueueLoad>;
     });
