@@ -1,5 +1,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { networkInterfaces, tmpdir } from 'node:os';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -45,6 +46,11 @@ afterAll(async () => {
   await redis?.close();
   if (storeDir) rmSync(storeDir, { recursive: true, force: true });
 });
+
+/** An IPv4 address of this machine that is not loopback, to reach a socket from "another machine". */
+const externalAddress = Object.values(networkInterfaces())
+  .flat()
+  .find((i) => i && !i.internal && i.family === 'IPv4')?.address;
 
 const bearer = (key: string) => ({ authorization: `Bearer ${key}` });
 const basic = (password: string) => ({ authorization: `Basic ${Buffer.from(`admin:${password}`).toString('base64')}` });
@@ -217,6 +223,17 @@ describe('protected mode: no keys configured', () => {
     expect(pause.statusCode).toBe(403);
     expect(pause.json().message).toMatch(/set API_KEYS with an admin: key/);
     expect(await app.services.queues.predict.isPaused()).toBe(false);
+  });
+
+  it.skipIf(!externalAddress)('decides on the real socket: loopback served, this machine\'s network address refused', async () => {
+    const open = await buildApp({});
+    await open.listen({ host: '0.0.0.0', port: 0 });
+    const { port } = open.server.address() as AddressInfo;
+    const get = async (host: string, url: string, headers: Record<string, string> = {}) => (await fetch(`http://${host}:${port}${url}`, { headers })).status;
+    expect(await get('127.0.0.1', '/v1/models')).toBe(200);
+    expect(await get(externalAddress!, '/v1/models')).toBe(403);
+    expect(await get(externalAddress!, '/v1/models', { 'x-forwarded-for': '127.0.0.1', 'x-real-ip': '127.0.0.1' })).toBe(403);
+    expect(await get(externalAddress!, '/healthz')).toBe(200);
   });
 
   it('recognises loopback addresses by the socket, in every spelling', () => {

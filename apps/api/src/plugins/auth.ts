@@ -78,6 +78,13 @@ const PROTECTED_MODE_MESSAGE =
 export const auth = fp(async (app: FastifyInstance, options: AuthOptions) => {
   const scopeOfKey = createKeyMatcher(options.apiKeys);
   const keysConfigured = options.apiKeys.length > 0;
+  if (!keysConfigured) {
+    app.log.warn(
+      options.allowUnauthenticated
+        ? 'no API_KEYS and ALLOW_UNAUTHENTICATED=true: anyone who reaches this port may use the API'
+        : 'no API_KEYS: serving loopback clients only (protected mode); set API_KEYS to serve other machines',
+    );
+  }
   const routes: RouteOptions[] = [];
   app.decorate('routeList', routes);
   app.addHook('onRoute', (route) => {
