@@ -67,7 +67,7 @@ export const ApiConfigSchema = Type.Composite([
       default: 20,
       minimum: 0,
       description:
-        'Requests with a wrong API key a client address may send per minute, counted in Redis across API replicas; past it every keyed request of that address gets 429 until the minute ends. 0 disables (not advised)',
+        'Requests with a wrong API key a client address may send per minute, counted in Redis across API replicas; past it every keyed request of that address gets 429 until a minute after its first failure. 0 disables (not advised)',
     }),
     BOARD_READ_ONLY: Type.Boolean({
       default: false,
