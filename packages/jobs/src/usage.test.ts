@@ -4,7 +4,7 @@ import { Redis } from 'ioredis';
 import { startTestRedis, type TestRedis } from '../../../test/harness/redis.ts';
 import { DatasetNotFoundError } from './datasets.ts';
 import { DatasetRegistry, ModelNotFoundError, ModelRegistry, type DatasetRecord, type NewModelRecord } from './registry.ts';
-import { BuiltinDatasetError, ResourceInUseError, UsageIndex } from './usage.ts';
+import { BuiltinDatasetError, ResourceInUseError, trainingUses, UsageIndex } from './usage.ts';
 
 let redis: TestRedis;
 let client: Redis;
@@ -169,6 +169,14 @@ describe('UsageIndex (real Redis, real BullMQ jobs)', () => {
       );
     }
     expect((await usage.users({ type: 'dataset', id: 'ds_busy' })).length).toBeLessThan(20);
+  });
+
+  it('a chatbot training uses its word vectors too', () => {
+    expect(trainingUses({ dataset: 'ds_pairs', wordVectors: 'ds_glove' })).toEqual([
+      { type: 'dataset', id: 'ds_pairs' },
+      { type: 'dataset', id: 'ds_glove' },
+    ]);
+    expect(trainingUses({ dataset: 'crypto-top100' })).toEqual([{ type: 'dataset', id: 'crypto-top100' }]);
   });
 
   it('built-in datasets are never recorded, and cannot be deleted', async () => {
