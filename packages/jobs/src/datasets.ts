@@ -202,8 +202,13 @@ export class DatasetCatalog {
     return [...(await listBuiltinDatasetRecords()), ...uploaded];
   }
 
-  record(id: string): Promise<DatasetRecord> {
-    return this.bounded(findDatasetRecord(this.registry, id));
+  /** Built-in records are summarised once per process (seconds of CPU, not Redis): only the registry read is bounded. */
+  async record(id: string): Promise<DatasetRecord> {
+    const builtin = (await listBuiltinDatasetRecords()).find((record) => record.id === id);
+    if (builtin) return builtin;
+    const uploaded = await this.bounded(this.registry.get(id));
+    if (!uploaded) throw new DatasetNotFoundError(id);
+    return uploaded;
   }
 
   /** A record of the given kind, or `DatasetNotFoundError` / `DatasetKindError`. */
