@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { redactPaths, registerSensitiveRoot } from './redact.ts';
+import { redactPaths, redactPathsDeep, registerSensitiveRoot } from './redact.ts';
 
 describe('redactPaths', () => {
   it('hides absolute paths in the messages libraries write', () => {
@@ -31,5 +31,14 @@ describe('redactPaths', () => {
     ]) {
       expect(redactPaths(text)).toBe(text);
     }
+  });
+
+  it('reaches strings inside details', () => {
+    expect(redactPathsDeep({ file: '/tmp/upload-1/x.csv', line: 3, candidates: ['Ann', '/home/me'], nested: { at: null } })).toEqual({
+      file: '<path>',
+      line: 3,
+      candidates: ['Ann', '<path>'],
+      nested: { at: null },
+    });
   });
 });

@@ -38,3 +38,11 @@ export function redactPaths(message: string, roots: readonly string[] = []): str
   }
   return text.replace(absolutePath, '<path>');
 }
+
+/** `redactPaths` over every string in a JSON-like value (an error's `details`), at most `depth` levels down. */
+export function redactPathsDeep(value: unknown, depth = 6): unknown {
+  if (typeof value === 'string') return redactPaths(value);
+  if (depth === 0 || value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) return value.map((item) => redactPathsDeep(item, depth - 1));
+  return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, redactPathsDeep(item, depth - 1)]));
+}

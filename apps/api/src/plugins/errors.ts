@@ -3,7 +3,7 @@ import fp from 'fastify-plugin';
 import { Type } from '@sinclair/typebox';
 import { DatasetParseError, UnknownOwnerError, UnknownSeriesError } from '@mlq/datasets';
 import { DatasetKindError, DatasetNotFoundError, isRedisConnectionError, ModelNotFoundError } from '@mlq/jobs';
-import { ArtifactStoreError, BuiltinDatasetError, redactPaths, ResourceInUseError, StoreQuotaExceededError } from '@mlq/jobs';
+import { ArtifactStoreError, BuiltinDatasetError, redactPaths, redactPathsDeep, ResourceInUseError, StoreQuotaExceededError } from '@mlq/jobs';
 
 /** Body of every 4xx/5xx answer. */
 export const ErrorSchema = Type.Object(
@@ -112,6 +112,7 @@ export const errorHandler = fp(async (app: FastifyInstance) => {
     const answer = describeError(error);
     // Whatever a message quotes (a parser's file name, a library's error), no server path reaches a client.
     answer.message = redactPaths(answer.message);
+    if (answer.details !== undefined) answer.details = redactPathsDeep(answer.details);
     if (answer.statusCode >= 500) request.log.error({ err: error }, 'request failed');
     else request.log.info({ err: { message: answer.message }, statusCode: answer.statusCode }, 'request rejected');
     return reply.status(answer.statusCode).send(answer);
