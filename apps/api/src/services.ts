@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 import {
   createRedisConnection,
   DatasetRegistry,
-  FileSystemArtifactStore,
+  createArtifactStore,
   ModelRegistry,
   QueueName,
   queueNames,
@@ -55,6 +55,8 @@ export async function createApiServices(config: ApiConfig, startupWaitMs = 5_000
   for (const queue of Object.values(queues)) queue.on('error', () => {});
   const flows = new FlowProducer({ connection: redis, prefix });
   flows.on('error', () => {});
+  const store = createArtifactStore({ dir: config.MODEL_STORE_DIR, redis, prefix, quotaBytes: config.STORE_QUOTA_BYTES });
+  store.indexExisting().catch(() => {}); // a worker indexes it when Redis is down now
   const events = new Map<QueueName, { events: QueueEvents; connection: Redis }>();
 
   return {
@@ -81,7 +83,7 @@ export async function createApiServices(config: ApiConfig, startupWaitMs = 5_000
     },
     models: new ModelRegistry(redis, prefix),
     datasets: new DatasetRegistry(redis, prefix),
-    store: new FileSystemArtifactStore(config.MODEL_STORE_DIR),
+    store,
     async close() {
       for (const entry of events.values()) {
         await entry.events.close();

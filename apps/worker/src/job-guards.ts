@@ -4,6 +4,7 @@ import { Value } from '@sinclair/typebox/value';
 import { ModelError, TrainingCancelledError } from '@mlq/models';
 import { DatasetParseError, UnknownSeriesError } from '@mlq/datasets';
 import { CANCELLED_REASON, cancelKey, DatasetKindError, DatasetNotFoundError, ModelNotFoundError } from '@mlq/jobs';
+import { redactPaths, StoreQuotaExceededError } from '@mlq/jobs';
 import type { ProcessorContext } from './context.ts';
 
 /** Reasons a worker aborts a job's signal with. */
@@ -46,9 +47,20 @@ export async function settleFailure(error: unknown, job: Job, token: string | un
     error instanceof UnknownSeriesError ||
     error instanceof DatasetNotFoundError ||
     error instanceof DatasetKindError ||
-    error instanceof ModelNotFoundError
+    error instanceof ModelNotFoundError ||
+    // A full store stays full until someone deletes: retrying would only repeat the training.
+    error instanceof StoreQuotaExceededError
   ) {
-    throw new UnrecoverableError((error as Error).message);
+    throw new UnrecoverableError(redactPaths((error as Error).message));
   }
-  throw error;
+  throw withRedactedMessage(error);
+}
+
+/**
+ * BullMQ shows an error's message as the job's failure reason (GET /v1/jobs/:id): strip file
+ * system paths from it (an ENOENT from a library, say), keeping the error's class for retries.
+ */
+export function withRedactedMessage(error: unknown): unknown {
+  if (error instanceof Error) error.message = redactPaths(error.message);
+  return error;
 }

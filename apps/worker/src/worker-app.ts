@@ -6,7 +6,7 @@ import {
   createRedisConnection,
   DatasetCatalog,
   DatasetRegistry,
-  FileSystemArtifactStore,
+  createArtifactStore,
   ModelRegistry,
   QueueName,
   type WorkerConfig,
@@ -59,7 +59,8 @@ export async function startWorkerApp(config: WorkerConfig, log: Logger): Promise
   assertGpu(config, backend, log);
   setRecurrentImplementation(config.RECURRENT_LAYERS as RecurrentImplementation);
   const redis = createRedisConnection(config.REDIS_URL, 'worker');
-  const store = new FileSystemArtifactStore(config.MODEL_STORE_DIR);
+  const store = createArtifactStore({ dir: config.MODEL_STORE_DIR, redis, prefix: config.QUEUE_PREFIX, quotaBytes: config.STORE_QUOTA_BYTES });
+  await store.indexExisting();
   const context: ProcessorContext = {
     config,
     redis,

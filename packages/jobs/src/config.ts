@@ -22,6 +22,12 @@ export const SharedConfigSchema = Type.Object({
     default: './.data/store',
     description: 'Directory of the artifact store (models, uploaded datasets); a shared volume when workers run on several machines',
   }),
+  STORE_QUOTA_BYTES: Integer({
+    default: 0,
+    minimum: 0,
+    description:
+      'Largest total size of the artifact store (uploaded datasets, models, checkpoints), in bytes, counted in Redis; an upload past it is refused with 507 and a training whose model would not fit fails. 0: no limit',
+  }),
   LOG_LEVEL: Type.Union(
     ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
     { default: 'info', description: 'pino log level' },

@@ -25,7 +25,7 @@ import type {
   TextDatasetRecord,
   WordVectorsDatasetRecord,
 } from './registry.ts';
-import type { ArtifactStore } from './store.ts';
+import { ArtifactNotFoundError, type ArtifactStore } from './store.ts';
 import { withRedisTimeout } from './redis.ts';
 
 /** Raised for a dataset id that is neither built in nor uploaded. */
@@ -131,7 +131,13 @@ export function expectDatasetKind<K extends DatasetKind>(record: DatasetRecord, 
 
 async function storedBytes(record: DatasetRecord, store: ArtifactStore): Promise<Uint8Array> {
   if (!record.artifactKey) throw new Error(`dataset ${record.id} has no stored file`);
-  return store.get(record.artifactKey);
+  try {
+    return await store.get(record.artifactKey);
+  } catch (error) {
+    // Deleted meanwhile (its record read just before): gone, as far as the job is concerned.
+    if (error instanceof ArtifactNotFoundError) throw new DatasetNotFoundError(record.id);
+    throw error;
+  }
 }
 
 /** Loads and parses a dataset's series (built-in files, or the uploaded file from the store). */
@@ -196,8 +202,13 @@ export class DatasetCatalog {
     return [...(await listBuiltinDatasetRecords()), ...uploaded];
   }
 
-  record(id: string): Promise<DatasetRecord> {
-    return this.bounded(findDatasetRecord(this.registry, id));
+  /** Built-in records are summarised once per process (seconds of CPU, not Redis): only the registry read is bounded. */
+  async record(id: string): Promise<DatasetRecord> {
+    const builtin = (await listBuiltinDatasetRecords()).find((record) => record.id === id);
+    if (builtin) return builtin;
+    const uploaded = await this.bounded(this.registry.get(id));
+    if (!uploaded) throw new DatasetNotFoundError(id);
+    return uploaded;
   }
 
   /** A record of the given kind, or `DatasetNotFoundError` / `DatasetKindError`. */
@@ -214,6 +225,11 @@ export class DatasetCatalog {
       if (this.parsed.size > (this.options.maxCached ?? 8)) this.parsed.delete(this.parsed.keys().next().value!);
     }
     return contents;
+  }
+
+  /** Drops a deleted dataset's parsed contents. */
+  forget(id: string): void {
+    this.parsed.delete(id);
   }
 
   async series(id: string): Promise<{ record: PriceDatasetRecord; collection: PriceCollection }> {

@@ -9,3 +9,6 @@ export * from './registry.ts';
 export * from './datasets.ts';
 export * from './requirements.ts';
 export * from './text-stream.ts';
+export * from './usage.ts';
+export * from './deletion.ts';
+export * from './redact.ts';

@@ -117,6 +117,17 @@ export class ModelNotFoundError extends Error {
   }
 }
 
+/** Key of a registry entry: `<prefix>:registry:<parts>`. */
+export const registryKey = (prefix: string, ...parts: string[]) => [prefix, 'registry', ...parts].join(':');
+
+/** KEYS: record, all models, the name's versions. ARGV: record JSON, created (ms), version, id. 1 when stored, 0 when the id exists. */
+const registerScript = `
+if redis.call('SET', KEYS[1], ARGV[1], 'NX') == false then return 0 end
+redis.call('ZADD', KEYS[2], ARGV[2], ARGV[4])
+redis.call('ZADD', KEYS[3], ARGV[3], ARGV[4])
+return 1
+`;
+
 const modelReference = /^(?<name>[A-Za-z0-9][A-Za-z0-9._-]*)@(?<version>latest|\d+)$/;
 
 /**
@@ -129,7 +140,7 @@ export class ModelRegistry {
     private readonly prefix: string,
   ) {}
 
-  private key = (...parts: string[]) => [this.prefix, 'registry', ...parts].join(':');
+  private key = (...parts: string[]) => registryKey(this.prefix, ...parts);
 
   /**
    * Adds a model as the next version of its name. Idempotent per id: a retried job that
@@ -140,14 +151,32 @@ export class ModelRegistry {
     if (existing) return existing;
     const version = await this.redis.incr(this.key('version', model.name));
     const record: ModelRecord = { ...model, version, createdAt: new Date().toISOString() };
-    const stored = await this.redis.set(this.key('model', model.id), JSON.stringify(record), 'NX');
-    if (stored !== 'OK') return (await this.get(model.id))!;
-    await this.redis
-      .multi()
-      .zadd(this.key('models'), Date.parse(record.createdAt), model.id)
-      .zadd(this.key('name', model.name), version, model.id)
-      .exec();
+    // The record and both indexes appear together, so a deletion never sees one without the others.
+    const stored = await this.redis.eval(
+      registerScript,
+      3,
+      this.key('model', model.id),
+      this.key('models'),
+      this.key('name', model.name),
+      JSON.stringify(record),
+      Date.parse(record.createdAt),
+      version,
+      model.id,
+    );
+    if (stored !== 1) return (await this.get(model.id))!;
     return record;
+  }
+
+  /**
+   * The ids a deletion of `reference` covers: an id or `name@<version>` is that version,
+   * `name@latest` the latest one, a bare name every version of it (oldest first).
+   */
+  async idsToDelete(reference: string): Promise<string[]> {
+    if (await this.get(reference)) return [reference];
+    if (modelReference.test(reference)) return [(await this.resolve(reference)).id];
+    const ids = await this.redis.zrange(this.key('name', reference), 0, -1);
+    if (ids.length === 0) throw new ModelNotFoundError(reference);
+    return ids;
   }
 
   async get(id: string): Promise<ModelRecord | undefined> {
@@ -191,7 +220,7 @@ export class DatasetRegistry {
     private readonly prefix: string,
   ) {}
 
-  private key = (...parts: string[]) => [this.prefix, 'registry', ...parts].join(':');
+  private key = (...parts: string[]) => registryKey(this.prefix, ...parts);
 
   async add(record: DatasetRecord): Promise<void> {
     await this.redis

@@ -3,6 +3,7 @@ import fp from 'fastify-plugin';
 import { Type } from '@sinclair/typebox';
 import { DatasetParseError, UnknownOwnerError, UnknownSeriesError } from '@mlq/datasets';
 import { DatasetKindError, DatasetNotFoundError, isRedisConnectionError, ModelNotFoundError } from '@mlq/jobs';
+import { ArtifactStoreError, BuiltinDatasetError, redactPaths, redactPathsDeep, ResourceInUseError, StoreQuotaExceededError } from '@mlq/jobs';
 
 /** Body of every 4xx/5xx answer. */
 export const ErrorSchema = Type.Object(
@@ -40,6 +41,7 @@ const reasons: Record<number, string> = {
   429: 'Too Many Requests',
   500: 'Internal Server Error',
   503: 'Service Unavailable',
+  507: 'Insufficient Storage',
 };
 
 interface ErrorBody {
@@ -75,6 +77,13 @@ export function describeError(error: unknown): ErrorBody {
     return body(404, error.message);
   }
   if (isRedisConnectionError(error)) return body(503, 'Redis is unreachable; try again shortly');
+  if (error instanceof ResourceInUseError) return body(409, error.message, { details: { jobId: error.job.id, queue: error.job.queue } });
+  if (error instanceof BuiltinDatasetError) return body(400, error.message, { field: 'params/id' });
+  if (error instanceof StoreQuotaExceededError) {
+    return body(507, error.message, { details: { bytes: error.bytes, usedBytes: error.usedBytes, quotaBytes: error.quotaBytes } });
+  }
+  // Names the key (with its dataset or model id), never the file system path.
+  if (error instanceof ArtifactStoreError) return body(500, error.message);
   const fastifyError = error as FastifyError;
   if (fastifyError.validation) {
     const first = fastifyError.validation[0];
@@ -101,6 +110,9 @@ export const errorHandler = fp(async (app: FastifyInstance) => {
   app.addSchema(ErrorSchema);
   app.setErrorHandler(async (error, request, reply) => {
     const answer = describeError(error);
+    // Whatever a message quotes (a parser's file name, a library's error), no server path reaches a client.
+    answer.message = redactPaths(answer.message);
+    if (answer.details !== undefined) answer.details = redactPathsDeep(answer.details);
     if (answer.statusCode >= 500) request.log.error({ err: error }, 'request failed');
     else request.log.info({ err: { message: answer.message }, statusCode: answer.statusCode }, 'request rejected');
     return reply.status(answer.statusCode).send(answer);

@@ -10,6 +10,7 @@ import {
   QueueName,
   requiredSeriesLength,
   withRedisTimeout,
+  UsageIndex,
   type BatchParentData,
   type ForecastPayload,
   type ForecastResult,
@@ -104,15 +105,17 @@ export const batchRoutes: FastifyPluginAsyncTypebox = async (app) => {
         };
       });
       const batchId = createJobId('batch');
+      // The batch (not each child) uses the dataset: its parent finishes after its last child.
+      const usage = new UsageIndex(app.services.redis, config.QUEUE_PREFIX);
       const parent: BatchParentData = { dataset: body.dataset, series: chosen, architecture, horizon, children, skipped };
       await withRedisTimeout(
-        flows.add({
+        usage.enqueue({ queue: QueueName.batch, id: batchId }, [{ type: 'dataset', id: body.dataset }], () => flows.add({
           name: 'batch',
           queueName: QueueName.batch,
           data: parent,
           opts: { ...jobCatalog.batch.options, jobId: batchId },
           children: childJobs,
-        }),
+        })),
         // A flow of hundreds of children is one larger multi/exec.
         timeout * 4,
       );

@@ -14,6 +14,8 @@ import {
   type ConversationPair,
 } from '@mlq/datasets';
 import { PAIR_EXAMPLES, withRedisTimeout, type DatasetRecord } from '@mlq/jobs';
+import { deleteDataset, UsageIndex } from '@mlq/jobs';
+import { StoreUsageSchema } from './models.ts';
 import { HttpError } from '../plugins/errors.ts';
 
 export const DatasetSchema = Type.Object(
@@ -252,5 +254,34 @@ export const datasetRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request) => app.catalog.record(request.params.id),
+  );
+
+  app.delete(
+    '/v1/datasets/:id',
+    {
+      config: { scope: 'admin' },
+      schema: {
+        tags: ['datasets'],
+        summary: 'Delete an uploaded dataset: its record and stored file',
+        description:
+          'Built-in datasets cannot be deleted (400). Refused with 409, naming the job, while a waiting or running training, batch or chatbot ' +
+          'training (as its word vectors) uses it. Models trained on it stay.',
+        params: Type.Object({ id: Type.String({ minLength: 1, maxLength: 200 }) }),
+        response: {
+          200: Type.Object({ id: Type.String(), deleted: Type.Literal(true), store: StoreUsageSchema }),
+          400: Type.Ref('Error'),
+          404: Type.Ref('Error'),
+          409: Type.Ref('Error'),
+          503: Type.Ref('Error'),
+        },
+      },
+    },
+    async (request) => {
+      const usage = new UsageIndex(app.services.redis, config.QUEUE_PREFIX);
+      const result = await withRedisTimeout(deleteDataset({ usage, store }, request.params.id), config.REDIS_TIMEOUT_MS * 2);
+      app.catalog.forget(request.params.id);
+      request.log.info({ datasetId: request.params.id }, 'dataset deleted');
+      return { id: result.dataset.id, deleted: true as const, store: result.store };
+    },
   );
 };

@@ -15,6 +15,7 @@ import {
   TrainPayloadSchema,
   withRedisTimeout,
 } from '@mlq/jobs';
+import { trainingUses, UsageIndex } from '@mlq/jobs';
 import { HttpError } from '../plugins/errors.ts';
 import { kindDiscriminatedValidator } from '../plugins/kind-validator.ts';
 import { findJob, toJobView, withCurrentState, type JobView } from '../job-view.ts';
@@ -37,6 +38,7 @@ const listableStates = ['waiting', 'prioritized', 'delayed', 'active', 'complete
 export const jobRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const { queues, models, redis, config } = app.services;
   const timeout = config.REDIS_TIMEOUT_MS;
+  const usage = new UsageIndex(redis, config.QUEUE_PREFIX);
   const accepted = (jobId: string, queue: QueueName) => ({ jobId, queue, state: 'waiting', location: `/v1/jobs/${jobId}` });
 
   app.post(
@@ -58,7 +60,8 @@ export const jobRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const payload = request.body;
       await checkTrainPayload(app, payload);
       const jobId = createJobId('train');
-      await withRedisTimeout(queues.train.add('train', payload, { ...jobCatalog.train.options, jobId }), timeout);
+      const add = () => queues.train.add('train', payload, { ...jobCatalog.train.options, jobId });
+      await withRedisTimeout(usage.enqueue({ queue: QueueName.train, id: jobId }, trainingUses(payload), add), timeout);
       request.log.info({ jobId, queue: QueueName.train, kind: payload.kind }, 'job enqueued');
       return reply.status(202).send(accepted(jobId, QueueName.train));
     },
@@ -105,10 +108,8 @@ export const jobRoutes: FastifyPluginAsyncTypebox = async (app) => {
       if (stream && model.kind !== 'textgen') throw new HttpError(400, `stream applies to textgen models; model ${model.id} is a ${model.kind} model`, 'querystring/stream');
 
       const jobId = createJobId('predict');
-      const job = await withRedisTimeout(
-        queues.predict.add('predict', { ...payload, model: model.id, ...(stream ? { stream: true } : {}) }, { ...jobCatalog.predict.options, jobId }),
-        timeout,
-      );
+      const add = () => queues.predict.add('predict', { ...payload, model: model.id, ...(stream ? { stream: true } : {}) }, { ...jobCatalog.predict.options, jobId });
+      const job = await withRedisTimeout(usage.enqueue({ queue: QueueName.predict, id: jobId }, [{ type: 'model', id: model.id }], add), timeout);
       request.log.info({ jobId, queue: QueueName.predict, model: model.id }, 'job enqueued');
       if (stream) return streamGeneratedText(app, request, reply, jobId);
       if (wait > 0) {

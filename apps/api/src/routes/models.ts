@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import { withRedisTimeout } from '@mlq/jobs';
+import { deleteModels, UsageIndex, withRedisTimeout } from '@mlq/jobs';
 
 export const ModelSchema = Type.Object(
   {
@@ -28,8 +28,13 @@ export const ModelSchema = Type.Object(
   { $id: 'Model' },
 );
 
+/** The store's bytes after a deletion, when it counts them. */
+export const StoreUsageSchema = Type.Union([Type.Object({ usedBytes: Type.Integer(), quotaBytes: Type.Integer({ description: '0: no limit' }) }), Type.Null()]);
+
 export const modelRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  const timeout = app.services.config.REDIS_TIMEOUT_MS;
+  const { config, models, store, redis } = app.services;
+  const timeout = config.REDIS_TIMEOUT_MS;
+  const usage = new UsageIndex(redis, config.QUEUE_PREFIX);
 
   app.get(
     '/v1/models',
@@ -66,5 +71,34 @@ export const modelRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request) => withRedisTimeout(app.services.models.resolve(request.params.id), timeout),
+  );
+
+  app.delete(
+    '/v1/models/:id',
+    {
+      config: { scope: 'admin' },
+      schema: {
+        tags: ['models'],
+        summary: 'Delete a model version (an id, `name@<version>`, `name@latest`) or every version of a name (a bare name)',
+        description:
+          'Removes the records, the name\'s version index entries and the weights. Refused with 409, naming the job, while a waiting or running ' +
+          'prediction uses one of them (nothing is deleted then). Version numbers are never reused: after deleting `btc@3`, the next training of `btc` is version 4.',
+        params: Type.Object({ id: Type.String({ minLength: 1, maxLength: 300 }) }),
+        response: {
+          200: Type.Object({
+            deleted: Type.Array(Type.Object({ id: Type.String(), name: Type.String(), version: Type.Integer() })),
+            store: StoreUsageSchema,
+          }),
+          404: Type.Ref('Error'),
+          409: Type.Ref('Error'),
+          503: Type.Ref('Error'),
+        },
+      },
+    },
+    async (request) => {
+      const result = await withRedisTimeout(deleteModels({ usage, store, models }, request.params.id), timeout * 2);
+      request.log.info({ models: result.models.map((m) => m.id) }, 'models deleted');
+      return { deleted: result.models.map(({ id, name, version }) => ({ id, name, version })), store: result.store };
+    },
   );
 };
