@@ -1,7 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { Job, JobState, JobType } from 'bullmq';
-import { Ajv } from 'ajv';
 import {
   cancelChannel,
   cancelKey,
@@ -17,13 +16,11 @@ import {
 } from '@mlq/jobs';
 import { HttpError } from '../plugins/errors.ts';
 import { kindDiscriminatedValidator } from '../plugins/kind-validator.ts';
+import { compileRequestValidator } from '../plugins/validation.ts';
 import { findJob, toJobView, withCurrentState, type JobView } from '../job-view.ts';
 import { checkPriceHistory, checkTrainPayload } from './train-checks.ts';
 import { streamGeneratedText } from './text-stream.ts';
 
-/** For the parts of the train route other than its body (it has none today). */
-const fallbackAjv = new Ajv({ coerceTypes: 'array', useDefaults: true, removeAdditional: false, strict: false });
-const defaultValidator = (schema: object) => fallbackAjv.compile(schema);
 
 const AcceptedSchema = Type.Object({
   jobId: Type.String(),
@@ -51,8 +48,7 @@ export const jobRoutes: FastifyPluginAsyncTypebox = async (app) => {
         body: TrainPayloadSchema,
         response: { 202: AcceptedSchema, 400: Type.Ref('Error'), 404: Type.Ref('Error'), 503: Type.Ref('Error') },
       },
-      validatorCompiler: ({ httpPart, schema }) =>
-        httpPart === 'body' ? kindDiscriminatedValidator(TrainPayloadSchema) : defaultValidator(schema),
+      validatorCompiler: (route) => (route.httpPart === 'body' ? kindDiscriminatedValidator(TrainPayloadSchema) : compileRequestValidator(route)),
     },
     async (request, reply) => {
       const payload = request.body;
