@@ -17,7 +17,8 @@ import {
 import { HttpError } from '../plugins/errors.ts';
 import { kindDiscriminatedValidator } from '../plugins/kind-validator.ts';
 import { compileRequestValidator } from '../plugins/validation.ts';
-import { findJob, toJobView, withCurrentState, type JobView } from '../job-view.ts';
+import { findJob, toJobView, withCurrentState } from '../job-view.ts';
+import { listableStates, listJobs, MAX_LIST_LIMIT, MAX_LIST_OFFSET, type ListJobsQuery } from '../job-listing.ts';
 import { checkPriceHistory, checkTrainPayload } from './train-checks.ts';
 import { streamGeneratedText } from './text-stream.ts';
 
@@ -28,8 +29,6 @@ const AcceptedSchema = Type.Object({
   state: Type.String(),
   location: Type.String({ description: 'Poll this for state, progress and result' }),
 });
-
-const listableStates = ['waiting', 'prioritized', 'delayed', 'active', 'completed', 'failed', 'waiting-children'] as const;
 
 export const jobRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const { queues, models, redis, config } = app.services;
@@ -149,11 +148,21 @@ export const jobRoutes: FastifyPluginAsyncTypebox = async (app) => {
         querystring: Type.Object({
           queue: Type.Optional(Type.Union(queueNames.map((q) => Type.Literal(q)))),
           state: Type.Optional(Type.Union([...listableStates, 'cancelled'].map((s) => Type.Literal(s)))),
-          limit: Type.Integer({ minimum: 1, maximum: 100, default: 20 }),
-          offset: Type.Integer({ minimum: 0, maximum: 100_000, default: 0 }),
+          limit: Type.Integer({ minimum: 1, maximum: MAX_LIST_LIMIT, default: 20 }),
+          offset: Type.Integer({
+            minimum: 0,
+            maximum: MAX_LIST_OFFSET,
+            default: 0,
+            description: `Jobs to skip; at most ${MAX_LIST_OFFSET} (a listing reads at most offset + limit ids per queue and state). Narrow with queue and state to reach older jobs`,
+          }),
         }),
         response: {
-          200: Type.Object({ jobs: Type.Array(Type.Ref('Job')), limit: Type.Integer(), offset: Type.Integer() }),
+          200: Type.Object({
+            jobs: Type.Array(Type.Ref('Job')),
+            limit: Type.Integer(),
+            offset: Type.Integer(),
+            next: Type.Union([Type.Integer(), Type.Null()], { description: 'The offset of the next page, or null when this one is the last (or the deepest allowed)' }),
+          }),
           400: Type.Ref('Error'),
           503: Type.Ref('Error'),
         },
@@ -161,24 +170,8 @@ export const jobRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request) => {
       const { queue, state, limit, offset } = request.query;
-      const types: JobType[] = state === 'cancelled' ? ['failed'] : state ? [state as JobType] : [...listableStates];
-      const scanned = queue ? [queue] : queueNames;
-      const found: Array<{ job: Job; queue: QueueName }> = [];
-      for (const name of scanned) {
-        // Cancelled jobs are failed ones with a known reason: scan all failed to filter them.
-        const end = state === 'cancelled' ? -1 : offset + limit - 1;
-        const jobs = await withRedisTimeout(queues[name].getJobs(types, 0, end, false), timeout);
-        for (const job of jobs) if (job) found.push({ job, queue: name });
-      }
-      found.sort((a, b) => b.job.timestamp - a.job.timestamp);
-      const views: JobView[] = [];
-      for (const { job, queue: name } of found) {
-        const known = state && state !== 'cancelled' ? (state as JobState) : await withRedisTimeout(job.getState(), timeout);
-        const view = toJobView(job, name, known);
-        if (state && view.state !== state) continue;
-        views.push(view);
-      }
-      return { jobs: views.slice(offset, offset + limit), limit, offset };
+      const { jobs, more } = await withRedisTimeout(listJobs(redis, queues, queue ? [queue] : queueNames, { state: state as ListJobsQuery['state'], limit, offset }), timeout);
+      return { jobs, limit, offset, next: more && offset + limit <= MAX_LIST_OFFSET ? offset + limit : null };
     },
   );
 
