@@ -37,7 +37,10 @@ let operations: Operation[];
 beforeAll(async () => {
   redis = await startTestRedis();
   storeDir = await mkdtemp(path.join(tmpdir(), 'mlq-fuzz-'));
-  app = await buildServer({ config: parseConfig(ApiConfigSchema, { REDIS_URL: redis.url, QUEUE_PREFIX: redis.prefix, MODEL_STORE_DIR: storeDir, RATE_LIMIT_PER_MINUTE: '0' }) });
+  // A loaded CI machine can be slow to answer; a Redis timeout (503) is not what this test looks for.
+  app = await buildServer({
+    config: parseConfig(ApiConfigSchema, { REDIS_URL: redis.url, QUEUE_PREFIX: redis.prefix, MODEL_STORE_DIR: storeDir, RATE_LIMIT_PER_MINUTE: '0', REDIS_TIMEOUT_MS: '15000' }),
+  });
   await app.ready();
   const doc = (await app.inject({ method: 'GET', url: '/docs/json' })).json() as {
     paths: Record<string, Record<string, { parameters?: Array<{ in: string; name: string }>; requestBody?: { content: Record<string, { schema: JsonSchema }> } }>>;

@@ -21,6 +21,7 @@ import { findJob, toJobView, withCurrentState } from '../job-view.ts';
 import { listableStates, listJobs, MAX_LIST_LIMIT, MAX_LIST_OFFSET, type ListJobsQuery } from '../job-listing.ts';
 import { checkPriceHistory, checkTrainPayload } from './train-checks.ts';
 import { streamGeneratedText } from './text-stream.ts';
+import { streamClient } from '../event-stream.ts';
 
 
 const AcceptedSchema = Type.Object({
@@ -69,7 +70,9 @@ export const jobRoutes: FastifyPluginAsyncTypebox = async (app) => {
           'The fields after `model` depend on the model\'s kind: `horizon`, `history` (price); `seedText`, `length`, `temperature`, `topK`, `randomSeed` (textgen); ' +
           '`message`, `strategy`, `beamWidth`, `n`, `maxLength`, `lengthPenalty` (seq2seq). A field of another kind is a 400. ' +
           'With `stream=true` (textgen only) the answer is a server-sent event stream: `job` (its id), `text` chunks as they are generated, ' +
-          '`reset` (a retried attempt starts over), then `result` (the job, as GET /v1/jobs/:id shows it).',
+          '`reset` (a retried attempt starts over), then `result` (the job, as GET /v1/jobs/:id shows it); `removed` if the job is deleted, ' +
+          '`timeout` after SSE_MAX_SECONDS (poll the job then); a `: heartbeat` comment every SSE_HEARTBEAT_SECONDS. ' +
+          'Past SSE_MAX_PER_CLIENT open streams, 429 and nothing is enqueued.',
         body: PredictPayloadSchema,
         querystring: Type.Object({
           wait: Type.Integer({
@@ -85,6 +88,7 @@ export const jobRoutes: FastifyPluginAsyncTypebox = async (app) => {
           202: AcceptedSchema,
           400: Type.Ref('Error'),
           404: Type.Ref('Error'),
+          429: Type.Ref('Error'),
           503: Type.Ref('Error'),
         },
       },
@@ -99,13 +103,18 @@ export const jobRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const { stream, wait } = request.query;
       if (stream && model.kind !== 'textgen') throw new HttpError(400, `stream applies to textgen models; model ${model.id} is a ${model.kind} model`, 'querystring/stream');
 
+      // A stream's place is taken before its job exists: a 429 enqueues nothing.
+      const release = stream ? app.services.streams.slots.acquire(streamClient(request)) : undefined;
       const jobId = createJobId('predict');
       const job = await withRedisTimeout(
         queues.predict.add('predict', { ...payload, model: model.id, ...(stream ? { stream: true } : {}) }, { ...jobCatalog.predict.options, jobId }),
         timeout,
-      );
+      ).catch((error: unknown) => {
+        release?.();
+        throw error;
+      });
       request.log.info({ jobId, queue: QueueName.predict, model: model.id }, 'job enqueued');
-      if (stream) return streamGeneratedText(app, request, reply, jobId);
+      if (release) return streamGeneratedText(app, request, reply, jobId, release);
       if (wait > 0) {
         const events = app.services.queueEvents(QueueName.predict);
         await withRedisTimeout(events.waitUntilReady(), timeout);
