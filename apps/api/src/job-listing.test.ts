@@ -77,6 +77,36 @@ describe('GET /v1/jobs', () => {
     await predict.obliterate({ force: true });
   });
 
+  it('pages cancelled and failed jobs from the filtered list, however they interleave', async () => {
+    const { batch } = app.services.queues;
+    const worker = new Worker('batch', null, { connection: createRedisConnection(redis.url, 'worker'), prefix: redis.prefix });
+    const cancelled: string[] = [];
+    for (let n = 0; n < 30; n++) {
+      // The five oldest are cancelled; the newest 25 failed for other reasons.
+      const jobId = `bt_${String(n).padStart(20, '0')}`;
+      await batch.add('batch', {}, { jobId, timestamp: 3_000_000 + n });
+      const job = (await worker.getNextJob(`t${n}`, { block: false }))!;
+      await job.moveToFailed(new Error(n < 5 ? CANCELLED_REASON : 'broke'), `t${n}`, false);
+      if (n < 5) cancelled.unshift(jobId);
+    }
+    await worker.close();
+    const pages = async (state: string) => {
+      const ids: string[] = [];
+      let offset: number | null = 0;
+      while (offset !== null) {
+        const page = await list(`queue=batch&state=${state}&limit=4&offset=${offset}`);
+        ids.push(...page.jobs.map((j) => j.id));
+        offset = page.next;
+      }
+      return ids;
+    };
+    expect(await pages('cancelled')).toEqual(cancelled);
+    const failed = await pages('failed');
+    expect(failed).toHaveLength(25);
+    expect(failed.some((id) => cancelled.includes(id))).toBe(false);
+    await batch.obliterate({ force: true });
+  });
+
   it('caps the offset with a 400 that says how to narrow', async () => {
     expect((await list(`offset=${MAX_LIST_OFFSET}`)).next).toBeNull();
     const response = await app.inject({ method: 'GET', url: `/v1/jobs?offset=${MAX_LIST_OFFSET + 1}` });

@@ -27,9 +27,10 @@ interface Candidate {
 
 /**
  * Jobs, newest first, filtered by queue and state, at a bounded cost: per queue and state one range
- * read of at most `offset + limit` ids, one pipeline reading the creation time (and, for failed
- * jobs, the reason that tells a cancelled one) of those ids, then only the page's jobs loaded whole.
- * Nothing is read in proportion to the jobs Redis retains beyond that window.
+ * read of at most `offset + limit` ids (`MAX_LIST_OFFSET + MAX_LIST_LIMIT` for `failed` and
+ * `cancelled`), one pipeline reading the creation time (and, for failed jobs, the reason that tells
+ * a cancelled one) of those ids, then only the page's jobs loaded whole. Nothing is read in
+ * proportion to the jobs Redis retains beyond that window.
  */
 export async function listJobs(
   redis: Redis,
@@ -40,9 +41,13 @@ export async function listJobs(
   const { state, limit, offset } = query;
   const types: ListableState[] = state === 'cancelled' ? ['failed'] : state ? [state] : [...listableStates];
   const window = offset + limit;
+  // Failed and cancelled jobs share one set, told apart by their reason: a page of either is cut
+  // from the filtered list, so that set is read to the deepest window any page may need.
+  const filtered = state === 'failed' || state === 'cancelled';
+  const depth = filtered ? MAX_LIST_OFFSET + MAX_LIST_LIMIT : window;
   const ranges = await Promise.all(
     scanned.flatMap((name) =>
-      types.map(async (type) => ({ queue: name, type, ids: (await queues[name].getRanges([type as JobType], 0, window - 1, false)) as string[] })),
+      types.map(async (type) => ({ queue: name, type, ids: (await queues[name].getRanges([type as JobType], 0, depth - 1, false)) as string[] })),
     ),
   );
 
@@ -69,8 +74,8 @@ export async function listJobs(
   const jobs = await Promise.all(
     loaded.flatMap(({ candidate, job }) => (job ? [currentState(job, candidate.state).then((s) => toJobView(job, candidate.queue, s))] : [])),
   );
-  // Any range read that came back full may hold more beyond the window.
-  const more = matching.length > window || ranges.some((r) => r.ids.length >= window);
+  // An unfiltered range read that came back full may hold more beyond the window.
+  const more = matching.length > window || (!filtered && ranges.some((r) => r.ids.length >= window));
   return { jobs, more };
 }
 
