@@ -5,6 +5,7 @@ import { createApiServices, type ApiServices } from './services.ts';
 
 import rateLimit from '@fastify/rate-limit';
 import { errorHandler } from './plugins/errors.ts';
+import { compileRequestValidator } from './plugins/validation.ts';
 import { auth } from './plugins/auth.ts';
 import { AuthFailureLimiter } from './plugins/auth-failures.ts';
 import { clientBucket } from './plugins/client-address.ts';
@@ -40,8 +41,9 @@ export async function buildServer(options: BuildServerOptions): Promise<FastifyI
     logger: withRedaction(options.logger ?? false),
     // JSON bodies are small; dataset uploads raise their own limit.
     bodyLimit: 1024 * 1024,
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
   }).withTypeProvider<TypeBoxTypeProvider>();
+  // One Ajv configuration: JSON bodies uncoerced, text parts coerced from finite numerals only.
+  app.setValidatorCompiler(compileRequestValidator);
 
   const services = options.services ?? (await createApiServices(options.config));
   app.decorate('services', services);

@@ -1,5 +1,6 @@
 import { FlowProducer, Queue, QueueEvents } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { StreamSlots, type EventStreamLimits } from './event-stream.ts';
 import {
   createRedisConnection,
   DatasetRegistry,
@@ -7,6 +8,7 @@ import {
   ModelRegistry,
   QueueName,
   queueNames,
+  SharedTextStreamReader,
   type ApiConfig,
   type ArtifactStore,
 } from '@mlq/jobs';
@@ -22,6 +24,8 @@ export interface ApiServices {
   models: ModelRegistry;
   datasets: DatasetRegistry;
   store: ArtifactStore;
+  /** Server-sent event streams: their bounds, the open ones per client, and the one reader of streamed text. */
+  streams: { limits: EventStreamLimits; slots: StreamSlots; text: SharedTextStreamReader };
   close(): Promise<void>;
 }
 
@@ -58,6 +62,15 @@ export async function createApiServices(config: ApiConfig, startupWaitMs = 5_000
   const store = createArtifactStore({ dir: config.MODEL_STORE_DIR, redis, prefix, quotaBytes: config.STORE_QUOTA_BYTES });
   store.indexExisting().catch(() => {}); // a worker indexes it when Redis is down now
   const events = new Map<QueueName, { events: QueueEvents; connection: Redis }>();
+  // Streamed text of every open stream is read over this one blocking connection.
+  const textReader = createRedisConnection(config.REDIS_URL, 'worker', { connectionName: 'mlq-text-reader', lazyConnect: true });
+  textReader.on('error', () => {});
+  const textStreams = new SharedTextStreamReader(textReader, redis, prefix);
+  const limits: EventStreamLimits = {
+    heartbeatMs: config.SSE_HEARTBEAT_SECONDS * 1000,
+    maxMs: config.SSE_MAX_SECONDS * 1000,
+    maxPerClient: config.SSE_MAX_PER_CLIENT,
+  };
 
   return {
     config,
@@ -84,7 +97,9 @@ export async function createApiServices(config: ApiConfig, startupWaitMs = 5_000
     models: new ModelRegistry(redis, prefix),
     datasets: new DatasetRegistry(redis, prefix),
     store,
+    streams: { limits, slots: new StreamSlots(limits.maxPerClient), text: textStreams },
     async close() {
+      textStreams.close();
       for (const entry of events.values()) {
         await entry.events.close();
         entry.connection.disconnect();

@@ -58,6 +58,22 @@ export const ApiConfigSchema = Type.Composite([
       minimum: 100,
       description: 'A Redis call from the API that takes longer fails with 503',
     }),
+    SSE_HEARTBEAT_SECONDS: Integer({
+      default: 15,
+      minimum: 1,
+      maximum: 3600,
+      description: 'Server-sent event streams (job events, streamed text) write a comment line this often, so proxies and clients see a live connection',
+    }),
+    SSE_MAX_SECONDS: Integer({
+      default: 3600,
+      minimum: 1,
+      description: 'Longest an event stream stays open; then it ends with a `timeout` event telling the client to reconnect (job events) or poll the job (streamed text)',
+    }),
+    SSE_MAX_PER_CLIENT: Integer({
+      default: 100,
+      minimum: 1,
+      description: 'Event streams one client (API key, or client address without keys) may hold open on one API replica; past it, 429',
+    }),
     API_KEYS: Type.String({
       default: '',
       secret: true,

@@ -33,21 +33,34 @@ export const TEXTGEN_PRESETS = {
 
 /**
  * Fewest characters a text needs for these textgen params: one window of `seqLength + 1` in the
- * training part and, when `validationSplit` > 0, one in the validation tail (mirrors the model
- * library's `splitCorpus`).
+ * training part and, when `validationSplit` > 0, one in the validation tail of
+ * `floor(length · validationSplit)` characters (mirrors the model library's `splitCorpus`).
+ * Computed, not searched: a tiny split needs billions of characters, and a search that counts up
+ * to them would hold the API's event loop for as long. Beyond 2^53 it answers Infinity (no text
+ * is that long).
  */
 export function requiredTextCharacters(params: { seqLength?: number; validationSplit?: number } | undefined, preset: keyof typeof TEXTGEN_PRESETS = 'default'): number {
   const seqLength = params?.seqLength ?? TEXTGEN_PRESETS[preset].seqLength;
   const split = params?.validationSplit ?? TEXTGEN_PRESETS[preset].validationSplit;
   const window = seqLength + 1;
+  if (split === 0) return window;
   const fits = (length: number) => {
     const validation = Math.floor(length * split);
-    return length - validation >= window && (split === 0 || validation >= window);
+    return length - validation >= window && validation >= window;
   };
-  let needed = window;
-  while (!fits(needed)) needed++;
+  // floor(n·s) >= w  <=>  n >= w/s;  n - floor(n·s) >= w  <=>  n·(1 - s) > w - 1. Both hold from
+  // the larger bound on, and fits() is monotone in n (s < 1), so the least n is that bound, give or
+  // take the rounding of the divisions: a step or two, corrected below.
+  const estimate = Math.max(window, Math.ceil(window / split), Math.floor((window - 1) / (1 - split)) + 1);
+  if (!(estimate <= Number.MAX_SAFE_INTEGER)) return Number.POSITIVE_INFINITY;
+  let needed = estimate;
+  for (let step = 0; step < MAX_ROUNDING_STEPS && needed > window && fits(needed - 1); step++) needed--;
+  for (let step = 0; step < MAX_ROUNDING_STEPS && !fits(needed); step++) needed++;
   return needed;
 }
+
+/** Corrections of a computed length for floating-point rounding: each division is off by less than one. */
+const MAX_ROUNDING_STEPS = 4;
 
 /** Default embedding width of the seq2seq model (mirrors `@mlq/models`' `seq2seqDefaults`). */
 export const SEQ2SEQ_DEFAULT_EMBEDDING_SIZE = 64;

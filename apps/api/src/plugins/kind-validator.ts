@@ -1,10 +1,6 @@
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import type { ValidateFunction } from 'ajv';
 import type { TObject, TUnion } from '@sinclair/typebox';
-
-/** The options Fastify's own validator gets in `buildServer`, so both validate alike. */
-const ajv = new Ajv({ coerceTypes: 'array', useDefaults: true, removeAdditional: false, allErrors: false, strict: false });
-
-type Validator = ((data: unknown) => boolean) & { errors?: ErrorObject[] | null };
+import { bodyAjv, type Validator } from './validation.ts';
 
 /**
  * A body validator for a union of object schemas told apart by `kind` (a Fastify route's
@@ -14,7 +10,7 @@ type Validator = ((data: unknown) => boolean) & { errors?: ErrorObject[] | null 
  * for the OpenAPI document.
  */
 export function kindDiscriminatedValidator(union: TUnion<TObject[]>): Validator {
-  const variants = new Map<unknown, ValidateFunction>(union.anyOf.map((variant) => [variant.properties.kind!.const, ajv.compile(variant)]));
+  const variants = new Map<unknown, ValidateFunction>(union.anyOf.map((variant) => [variant.properties.kind!.const, bodyAjv.compile(variant)]));
   const kinds = [...variants.keys()];
   const kindSchema = { properties: { kind: { enum: kinds } } };
   const validate: Validator = (data: unknown) => {

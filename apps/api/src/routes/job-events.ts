@@ -2,16 +2,19 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { withRedisTimeout } from '@mlq/jobs';
 import { findJob, toJobView, withCurrentState } from '../job-view.ts';
+import { openEventStream, streamClient } from '../event-stream.ts';
 
 const terminal = new Set(['completed', 'failed', 'cancelled']);
 
 /**
  * `GET /v1/jobs/:id/events`: server-sent events for one job. First `state` (the job as
  * `GET /v1/jobs/:id` shows it), then `progress` on every update (each epoch of a training), and
- * a last `state` once it completes or fails, after which the stream ends.
+ * a last `state` once it completes or fails, after which the stream ends. It also ends with
+ * `removed` when the job is deleted, and with `timeout` after SSE_MAX_SECONDS (reconnect then);
+ * a `: heartbeat` comment comes every SSE_HEARTBEAT_SECONDS.
  */
 export const jobEventRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  const { queues, config } = app.services;
+  const { queues, config, streams } = app.services;
   const timeout = config.REDIS_TIMEOUT_MS;
 
   app.get(
@@ -20,11 +23,15 @@ export const jobEventRoutes: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags: ['jobs'],
         summary: 'Stream a job\'s progress and end state as server-sent events',
+        description:
+          'Events: `state`, `progress`, a last `state` when the job ends; `removed` when it is deleted; `timeout` after SSE_MAX_SECONDS (reconnect). ' +
+          'A `: heartbeat` comment every SSE_HEARTBEAT_SECONDS. At most SSE_MAX_PER_CLIENT open streams per API key (or client address): 429 past it.',
         params: Type.Object({ id: Type.String({ minLength: 1 }) }),
         produces: ['text/event-stream'],
         response: {
-          200: Type.String({ description: 'event: state|progress, data: JSON' }),
+          200: Type.String({ description: 'event: state|progress|removed|timeout, data: JSON' }),
           404: Type.Ref('Error'),
+          429: Type.Ref('Error'),
           503: Type.Ref('Error'),
         },
       },
@@ -32,45 +39,50 @@ export const jobEventRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (request, reply) => {
       const { job, queue } = await withRedisTimeout(findJob(queues, request.params.id), timeout);
       const id = job.id!;
+      const release = streams.slots.acquire(streamClient(request));
       const events = app.services.queueEvents(queue);
-      await withRedisTimeout(events.waitUntilReady(), timeout);
+      try {
+        await withRedisTimeout(events.waitUntilReady(), timeout);
+      } catch (error) {
+        release();
+        throw error;
+      }
 
-      reply.hijack();
-      const out = reply.raw;
-      out.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
-      let closed = false;
-      const send = (event: string, data: unknown) => {
-        // The client may have gone while a Redis read was in flight.
-        if (!closed && !out.writableEnded) out.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+      const stream = openEventStream(request, reply, { status: 200, limits: streams.limits, release, timeout: { reconnect: true, location: `/v1/jobs/${id}/events` } });
+      const removed = () => {
+        stream.send('removed', { id, message: 'the job was removed' });
+        stream.close();
       };
       const sendState = async () => {
         const found = await queues[queue].getJob(id);
-        if (!found || closed) return;
+        if (stream.closed) return;
+        if (!found) return removed();
         const current = await withCurrentState(queues[queue], found);
         const view = toJobView(current.job, queue, current.state);
-        send('state', view);
-        if (terminal.has(view.state)) close();
+        stream.send('state', view);
+        if (terminal.has(view.state)) stream.close();
       };
       const onProgress = ({ jobId, data }: { jobId: string; data: unknown }) => {
-        if (jobId === id) send('progress', data);
+        if (jobId === id) stream.send('progress', data);
       };
       const onFinished = ({ jobId }: { jobId: string }) => {
-        if (jobId === id) void sendState().catch(close);
+        if (jobId === id) void sendState().catch(() => stream.close());
       };
-      function close() {
-        if (closed) return;
-        closed = true;
-        events.off('progress', onProgress);
-        events.off('completed', onFinished);
-        events.off('failed', onFinished);
-        out.end();
-      }
+      const onRemoved = ({ jobId }: { jobId: string }) => {
+        if (jobId === id) removed();
+      };
       // Listen first, then read the state, so nothing between the two is missed.
       events.on('progress', onProgress);
       events.on('completed', onFinished);
       events.on('failed', onFinished);
-      request.raw.on('close', close);
-      await sendState().catch(close);
+      events.on('removed', onRemoved);
+      stream.onClose(() => {
+        events.off('progress', onProgress);
+        events.off('completed', onFinished);
+        events.off('failed', onFinished);
+        events.off('removed', onRemoved);
+      });
+      await sendState().catch(() => stream.close());
     },
   );
 };

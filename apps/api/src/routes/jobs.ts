@@ -1,7 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { Job, JobState, JobType } from 'bullmq';
-import { Ajv } from 'ajv';
 import {
   cancelChannel,
   cancelKey,
@@ -18,13 +17,13 @@ import {
 import { trainingUses, UsageIndex } from '@mlq/jobs';
 import { HttpError } from '../plugins/errors.ts';
 import { kindDiscriminatedValidator } from '../plugins/kind-validator.ts';
-import { findJob, toJobView, withCurrentState, type JobView } from '../job-view.ts';
+import { compileRequestValidator } from '../plugins/validation.ts';
+import { findJob, toJobView, withCurrentState } from '../job-view.ts';
+import { listableStates, listJobs, MAX_LIST_LIMIT, MAX_LIST_OFFSET, type ListJobsQuery } from '../job-listing.ts';
 import { checkPriceHistory, checkTrainPayload } from './train-checks.ts';
 import { streamGeneratedText } from './text-stream.ts';
+import { streamClient } from '../event-stream.ts';
 
-/** For the parts of the train route other than its body (it has none today). */
-const fallbackAjv = new Ajv({ coerceTypes: 'array', useDefaults: true, removeAdditional: false, strict: false });
-const defaultValidator = (schema: object) => fallbackAjv.compile(schema);
 
 const AcceptedSchema = Type.Object({
   jobId: Type.String(),
@@ -32,8 +31,6 @@ const AcceptedSchema = Type.Object({
   state: Type.String(),
   location: Type.String({ description: 'Poll this for state, progress and result' }),
 });
-
-const listableStates = ['waiting', 'prioritized', 'delayed', 'active', 'completed', 'failed', 'waiting-children'] as const;
 
 export const jobRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const { queues, models, redis, config } = app.services;
@@ -53,8 +50,7 @@ export const jobRoutes: FastifyPluginAsyncTypebox = async (app) => {
         body: TrainPayloadSchema,
         response: { 202: AcceptedSchema, 400: Type.Ref('Error'), 404: Type.Ref('Error'), 503: Type.Ref('Error') },
       },
-      validatorCompiler: ({ httpPart, schema }) =>
-        httpPart === 'body' ? kindDiscriminatedValidator(TrainPayloadSchema) : defaultValidator(schema),
+      validatorCompiler: (route) => (route.httpPart === 'body' ? kindDiscriminatedValidator(TrainPayloadSchema) : compileRequestValidator(route)),
     },
     async (request, reply) => {
       const payload = request.body;
@@ -77,7 +73,9 @@ export const jobRoutes: FastifyPluginAsyncTypebox = async (app) => {
           'The fields after `model` depend on the model\'s kind: `horizon`, `history` (price); `seedText`, `length`, `temperature`, `topK`, `randomSeed` (textgen); ' +
           '`message`, `strategy`, `beamWidth`, `n`, `maxLength`, `lengthPenalty` (seq2seq). A field of another kind is a 400. ' +
           'With `stream=true` (textgen only) the answer is a server-sent event stream: `job` (its id), `text` chunks as they are generated, ' +
-          '`reset` (a retried attempt starts over), then `result` (the job, as GET /v1/jobs/:id shows it).',
+          '`reset` (a retried attempt starts over), then `result` (the job, as GET /v1/jobs/:id shows it); `removed` if the job is deleted, ' +
+          '`timeout` after SSE_MAX_SECONDS (poll the job then); a `: heartbeat` comment every SSE_HEARTBEAT_SECONDS. ' +
+          'Past SSE_MAX_PER_CLIENT open streams, 429 and nothing is enqueued.',
         body: PredictPayloadSchema,
         querystring: Type.Object({
           wait: Type.Integer({
@@ -93,6 +91,7 @@ export const jobRoutes: FastifyPluginAsyncTypebox = async (app) => {
           202: AcceptedSchema,
           400: Type.Ref('Error'),
           404: Type.Ref('Error'),
+          429: Type.Ref('Error'),
           503: Type.Ref('Error'),
         },
       },
@@ -107,11 +106,18 @@ export const jobRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const { stream, wait } = request.query;
       if (stream && model.kind !== 'textgen') throw new HttpError(400, `stream applies to textgen models; model ${model.id} is a ${model.kind} model`, 'querystring/stream');
 
+      // A stream's place is taken before its job exists: a 429 enqueues nothing.
+      const release = stream ? app.services.streams.slots.acquire(streamClient(request)) : undefined;
       const jobId = createJobId('predict');
       const add = () => queues.predict.add('predict', { ...payload, model: model.id, ...(stream ? { stream: true } : {}) }, { ...jobCatalog.predict.options, jobId });
-      const job = await withRedisTimeout(usage.enqueue({ queue: QueueName.predict, id: jobId }, [{ type: 'model', id: model.id }], add), timeout);
+      const job = await withRedisTimeout(usage.enqueue({ queue: QueueName.predict, id: jobId }, [{ type: 'model', id: model.id }], add), timeout).catch(
+        (error: unknown) => {
+          release?.();
+          throw error;
+        },
+      );
       request.log.info({ jobId, queue: QueueName.predict, model: model.id }, 'job enqueued');
-      if (stream) return streamGeneratedText(app, request, reply, jobId);
+      if (release) return streamGeneratedText(app, request, reply, jobId, release);
       if (wait > 0) {
         const events = app.services.queueEvents(QueueName.predict);
         await withRedisTimeout(events.waitUntilReady(), timeout);
@@ -154,11 +160,21 @@ export const jobRoutes: FastifyPluginAsyncTypebox = async (app) => {
         querystring: Type.Object({
           queue: Type.Optional(Type.Union(queueNames.map((q) => Type.Literal(q)))),
           state: Type.Optional(Type.Union([...listableStates, 'cancelled'].map((s) => Type.Literal(s)))),
-          limit: Type.Integer({ minimum: 1, maximum: 100, default: 20 }),
-          offset: Type.Integer({ minimum: 0, maximum: 100_000, default: 0 }),
+          limit: Type.Integer({ minimum: 1, maximum: MAX_LIST_LIMIT, default: 20 }),
+          offset: Type.Integer({
+            minimum: 0,
+            maximum: MAX_LIST_OFFSET,
+            default: 0,
+            description: `Jobs to skip; at most ${MAX_LIST_OFFSET} (a listing reads at most offset + limit ids per queue and state). Narrow with queue and state to reach older jobs`,
+          }),
         }),
         response: {
-          200: Type.Object({ jobs: Type.Array(Type.Ref('Job')), limit: Type.Integer(), offset: Type.Integer() }),
+          200: Type.Object({
+            jobs: Type.Array(Type.Ref('Job')),
+            limit: Type.Integer(),
+            offset: Type.Integer(),
+            next: Type.Union([Type.Integer(), Type.Null()], { description: 'The offset of the next page, or null when this one is the last (or the deepest allowed)' }),
+          }),
           400: Type.Ref('Error'),
           503: Type.Ref('Error'),
         },
@@ -166,24 +182,8 @@ export const jobRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request) => {
       const { queue, state, limit, offset } = request.query;
-      const types: JobType[] = state === 'cancelled' ? ['failed'] : state ? [state as JobType] : [...listableStates];
-      const scanned = queue ? [queue] : queueNames;
-      const found: Array<{ job: Job; queue: QueueName }> = [];
-      for (const name of scanned) {
-        // Cancelled jobs are failed ones with a known reason: scan all failed to filter them.
-        const end = state === 'cancelled' ? -1 : offset + limit - 1;
-        const jobs = await withRedisTimeout(queues[name].getJobs(types, 0, end, false), timeout);
-        for (const job of jobs) if (job) found.push({ job, queue: name });
-      }
-      found.sort((a, b) => b.job.timestamp - a.job.timestamp);
-      const views: JobView[] = [];
-      for (const { job, queue: name } of found) {
-        const known = state && state !== 'cancelled' ? (state as JobState) : await withRedisTimeout(job.getState(), timeout);
-        const view = toJobView(job, name, known);
-        if (state && view.state !== state) continue;
-        views.push(view);
-      }
-      return { jobs: views.slice(offset, offset + limit), limit, offset };
+      const { jobs, more } = await withRedisTimeout(listJobs(redis, queues, queue ? [queue] : queueNames, { state: state as ListJobsQuery['state'], limit, offset }), timeout);
+      return { jobs, limit, offset, next: more && offset + limit <= MAX_LIST_OFFSET ? offset + limit : null };
     },
   );
 

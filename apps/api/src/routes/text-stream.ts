@@ -1,57 +1,94 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { createRedisConnection, QueueName, readTextStream } from '@mlq/jobs';
-import { toJobView } from '../job-view.ts';
+import { QueueName } from '@mlq/jobs';
+import { toJobView, withCurrentState } from '../job-view.ts';
+import { openEventStream } from '../event-stream.ts';
 
 /** How long the stream waits, after the text ended, for the job to be marked completed. */
 const RESULT_WAIT_MS = 30_000;
 
 /**
  * Answers a textgen prediction as server-sent events: `job`, then `text` chunks as the worker
- * generates them, `reset` when a retried attempt starts over, and `result` (the finished job).
+ * generates them, `reset` when a retried attempt starts over, and `result` (the finished job);
+ * `removed` when the job is deleted meanwhile, `timeout` past SSE_MAX_SECONDS (poll the job then).
  * The text comes from the job's Redis stream read from its start, so nothing written before the
- * client connected is lost. Each open stream holds one Redis connection (XREAD BLOCK).
+ * client connected is lost; every open stream of this replica is read over one shared connection.
+ * `release` frees the client's stream slot (taken before the job was enqueued).
  */
-export async function streamGeneratedText(app: FastifyInstance, request: FastifyRequest, reply: FastifyReply, jobId: string): Promise<void> {
-  const { queues, config } = app.services;
+export async function streamGeneratedText(app: FastifyInstance, request: FastifyRequest, reply: FastifyReply, jobId: string, release: () => void): Promise<void> {
+  const { queues, streams } = app.services;
   const queue = queues[QueueName.predict];
-  const reader = createRedisConnection(config.REDIS_URL, 'worker');
-  reader.on('error', () => {});
-  const abort = new AbortController();
+  const location = `/v1/jobs/${jobId}`;
+  const events = app.services.queueEvents(QueueName.predict);
+  const stream = openEventStream(request, reply, {
+    status: 202,
+    headers: { location },
+    limits: streams.limits,
+    release,
+    timeout: { reconnect: false, poll: location },
+  });
 
-  reply.hijack();
-  const out = reply.raw;
-  out.writeHead(202, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive', location: `/v1/jobs/${jobId}` });
-  const send = (event: string, data: unknown) => {
-    if (!abort.signal.aborted && !out.writableEnded) out.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+  let finishing = false;
+  const finish = async () => {
+    if (finishing) return;
+    finishing = true;
+    try {
+      const job = await queue.getJob(jobId);
+      if (!job) {
+        stream.send('removed', { jobId, message: 'the job was removed' });
+        return stream.close();
+      }
+      const { job: current, state } = await withCurrentState(queue, job);
+      if (state !== 'completed' && state !== 'failed') {
+        // A failed attempt that will be retried, or the text's end before the job's: keep streaming.
+        finishing = false;
+        return;
+      }
+      await subscription.finish();
+      stream.send('result', toJobView(current, QueueName.predict, state));
+    } catch (error) {
+      request.log.warn({ err: error, jobId }, 'text stream failed');
+      stream.send('error', { message: 'the text stream broke off; GET the job for its result', location });
+    }
+    stream.close();
   };
-  request.raw.on('close', () => abort.abort());
-  const isFinished = async () => {
-    const job = await queue.getJob(jobId);
-    if (!job) return true;
-    const state = await job.getState();
-    return state === 'completed' || state === 'failed';
+  const onFinished = ({ jobId: id }: { jobId: string }) => {
+    if (id === jobId) void finish();
   };
+  const onRemoved = ({ jobId: id }: { jobId: string }) => {
+    if (id !== jobId || finishing) return;
+    finishing = true;
+    stream.send('removed', { jobId, message: 'the job was removed' });
+    stream.close();
+  };
+  let textEnded: NodeJS.Timeout | undefined;
+  const subscription = streams.text.subscribe(jobId, (entry) => {
+    if (entry.type === 'text') stream.send('text', { text: entry.text });
+    else if (entry.type === 'reset') stream.send('reset', { attempt: entry.attempt });
+    // The worker writes `end` just before it completes the job: its `completed` event follows.
+    else textEnded = setTimeout(() => void finish(), RESULT_WAIT_MS);
+  });
+  events.on('completed', onFinished);
+  events.on('failed', onFinished);
+  events.on('removed', onRemoved);
+  stream.onClose(() => {
+    clearTimeout(textEnded);
+    subscription.close();
+    events.off('completed', onFinished);
+    events.off('failed', onFinished);
+    events.off('removed', onRemoved);
+  });
 
+  stream.send('job', { jobId, location });
+  // Listening first, then reading the state, misses nothing that happened in between.
   try {
-    send('job', { jobId, location: `/v1/jobs/${jobId}` });
-    for await (const entry of readTextStream(reader, config.QUEUE_PREFIX, jobId, { isFinished, signal: abort.signal })) {
-      if (entry.type === 'text') send('text', { text: entry.text });
-      else if (entry.type === 'reset') send('reset', { attempt: entry.attempt });
-    }
-    if (abort.signal.aborted) return;
+    await events.waitUntilReady();
     const job = await queue.getJob(jobId);
-    if (job && !(await isFinished())) {
-      const events = app.services.queueEvents(QueueName.predict);
-      await events.waitUntilReady();
-      await job.waitUntilFinished(events, RESULT_WAIT_MS).catch(() => undefined);
-    }
-    const done = await queue.getJob(jobId);
-    if (done) send('result', toJobView(done, QueueName.predict, await done.getState()));
+    const state = job ? await job.getState() : undefined;
+    if (!job) onRemoved({ jobId });
+    else if (state === 'completed' || state === 'failed') void finish();
   } catch (error) {
     request.log.warn({ err: error, jobId }, 'text stream failed');
-    send('error', { message: 'the text stream broke off; GET the job for its result', location: `/v1/jobs/${jobId}` });
-  } finally {
-    reader.disconnect();
-    out.end();
+    stream.send('error', { message: 'the text stream broke off; GET the job for its result', location });
+    stream.close();
   }
 }

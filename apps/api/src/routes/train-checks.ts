@@ -49,7 +49,7 @@ async function checkTextGenTraining(app: FastifyInstance, payload: TextGenTrainP
   if (record.summary.characters < needed) {
     throw new HttpError(
       400,
-      `text dataset ${record.id} has ${record.summary.characters} characters; seqLength ${seqLength} with this validationSplit needs at least ${needed}`,
+      `text dataset ${record.id} has ${record.summary.characters} characters; seqLength ${seqLength} with this validationSplit needs at least ${Number.isFinite(needed) ? needed : `${Number.MAX_SAFE_INTEGER}`}`,
       'body/dataset',
     );
   }
