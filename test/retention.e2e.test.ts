@@ -152,7 +152,12 @@ describe('deleting models', () => {
     expect(refused.statusCode).toBe(409);
     expect(refused.json()).toMatchObject({ details: { jobId: predictId, queue: 'predict' } });
     expect(refused.json().message).toContain(`model ${v1.modelId} is used by job ${predictId}`);
-    expect((await call({ method: 'GET', url: '/v1/models?name=ret-aapl' })).json().total).toBe(3);
+    const listed = await call({ method: 'GET', url: '/v1/models?name=ret-aapl' });
+    expect(listed.json().total).toBe(3);
+    // Records name the store's kind, never where it lives on the server.
+    expect(listed.json().models[0].artifactStore).toBe('file');
+    expect(listed.body).not.toContain(path.resolve(worker.storeDir));
+    expect((await call({ method: 'GET', url: `/v1/models/${v1.modelId}` })).body).not.toContain(path.resolve(worker.storeDir));
 
     // Versions no job uses can go: by name@version, then the latest.
     const second = await call({ method: 'DELETE', url: '/v1/models/ret-aapl@2' });

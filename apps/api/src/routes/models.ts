@@ -19,7 +19,7 @@ export const ModelSchema = Type.Object(
     vocabularySize: Type.Optional(Type.Integer({ description: 'textgen: distinct characters; seq2seq: words, special tokens included' })),
     wordVectors: Type.Optional(Type.Union([Type.String(), Type.Null()], { description: 'seq2seq: the word vectors dataset that initialised the embedding' })),
     createdAt: Type.String(),
-    artifactStore: Type.String(),
+    artifactStore: Type.String({ description: 'The kind of artifact store holding the weights (`file`); never a file system path' }),
     artifactPrefix: Type.String(),
     byteSize: Type.Integer(),
     backend: Type.String(),
@@ -27,6 +27,9 @@ export const ModelSchema = Type.Object(
   },
   { $id: 'Model' },
 );
+
+/** A record as clients see it: the store's kind, not where it lives on the server's disk. */
+const publicModel = <R extends { artifactStore: string }>(record: R): R => ({ ...record, artifactStore: record.artifactStore.split(':', 1)[0] ?? 'file' });
 
 /** The store's bytes after a deletion, when it counts them. */
 export const StoreUsageSchema = Type.Union([Type.Object({ usedBytes: Type.Integer(), quotaBytes: Type.Integer({ description: '0: no limit' }) }), Type.Null()]);
@@ -56,7 +59,7 @@ export const modelRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (request) => {
       const { limit, offset, name } = request.query;
       const page = await withRedisTimeout(app.services.models.list({ limit, offset, ...(name ? { name } : {}) }), timeout);
-      return { ...page, limit, offset };
+      return { ...page, models: page.models.map(publicModel), limit, offset };
     },
   );
 
@@ -70,7 +73,7 @@ export const modelRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: Type.Ref('Model'), 404: Type.Ref('Error'), 503: Type.Ref('Error') },
       },
     },
-    async (request) => withRedisTimeout(app.services.models.resolve(request.params.id), timeout),
+    async (request) => publicModel(await withRedisTimeout(app.services.models.resolve(request.params.id), timeout)),
   );
 
   app.delete(
