@@ -41,7 +41,30 @@ export const ApiConfigSchema = Type.Composite([
     MAX_UPLOAD_BYTES: Integer({
       default: 20 * 1024 * 1024,
       minimum: 1024,
-      description: 'Largest accepted dataset upload, in bytes',
+      description: 'Largest accepted dataset upload (prices, text, pairs, word vectors), in bytes; streamed to a temporary file under MODEL_STORE_DIR, never held whole in memory',
+    }),
+    MAX_MESSENGER_UPLOAD_BYTES: Integer({
+      default: 8 * 1024 * 1024 * 1024,
+      minimum: 1024,
+      description: 'Largest accepted Messenger export zip (kind=messenger), in bytes, photos and videos included: only its message JSON files are read',
+    }),
+    MAX_MESSENGER_JSON_BYTES: Integer({
+      default: 64 * 1024 * 1024,
+      minimum: 1024,
+      description:
+        'Largest total of the message JSON files read from a Messenger export, in bytes once inflated (the zip\'s declared sizes and the bytes really inflated are both checked; a zip bomb stops here)',
+    }),
+    UPLOAD_PARSE_THREADS: Integer({
+      default: 1,
+      minimum: 1,
+      maximum: 4,
+      description: 'Worker threads of the API that parse uploads, off its event loop; each may use about 10 × MAX_MESSENGER_JSON_BYTES of memory at most',
+    }),
+    UPLOAD_PARSE_QUEUE: Integer({
+      default: 8,
+      minimum: 0,
+      maximum: 1000,
+      description: 'Uploads waiting for a parse thread; beyond this an upload is refused with 503 and retry-after, before its body is read',
     }),
     MAX_WAIT_SECONDS: Integer({
       default: 60,
