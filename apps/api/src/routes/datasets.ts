@@ -133,7 +133,12 @@ export const datasetRoutes: FastifyPluginAsyncTypebox = async (app) => {
         throw error;
       }
 
-      const upload = await receiveUpload(request, { dir: uploadsDir, ...limits(kind) });
+      const upload = await receiveUpload(request, { dir: uploadsDir, ...limits(kind) }).catch((error: unknown) => {
+        // The rest of a body over the limit is not worth reading: close the connection after the 413.
+        if (error instanceof HttpError && error.statusCode === 413) reply.header('connection', 'close');
+        throw error;
+      });
+      let record: DatasetRecord;
       try {
         if (upload.bytes === 0) throw new HttpError(400, 'the uploaded file is empty', 'body');
         const name = request.query.name ?? upload.fileName ?? `upload.${kind === 'messenger' ? 'zip' : kind === 'prices' ? 'csv' : 'txt'}`;
@@ -159,13 +164,14 @@ export const datasetRoutes: FastifyPluginAsyncTypebox = async (app) => {
         const id = `ds_${randomUUID().replaceAll('-', '').slice(0, 16)}`;
         const artifactKey = `datasets/${id}/${file}`;
         await store.put(artifactKey, stored);
-        const record = { ...parsed, id, name, source: 'upload', createdAt: new Date().toISOString(), artifactKey, bytes: upload.bytes } as DatasetRecord;
+        record = { ...parsed, id, name, source: 'upload', createdAt: new Date().toISOString(), artifactKey, bytes: upload.bytes } as DatasetRecord;
         await withRedisTimeout(datasets.add(record), config.REDIS_TIMEOUT_MS);
-        request.log.info({ datasetId: id, kind: record.kind, bytes: upload.bytes }, 'dataset uploaded');
-        return reply.status(201).send(record);
       } finally {
+        // Before answering: the client sees no temporary file left behind.
         await rm(upload.path, { force: true });
       }
+      request.log.info({ datasetId: record.id, kind: record.kind, bytes: upload.bytes }, 'dataset uploaded');
+      return reply.status(201).send(record);
     },
   );
 

@@ -72,7 +72,7 @@ export class UploadParserPool {
   /** Parses an upload in a thread. @throws what the parser threw, rebuilt (DatasetParseError, HttpError…) */
   parse(task: UploadTask): Promise<ParsedUpload> {
     if (this.closed) return Promise.reject(new HttpError(503, 'the API is shutting down'));
-    this.assertRoom();
+    if (!this.hasRoom()) return Promise.reject(new UploadPoolFullError(this.options.retryAfterSeconds ?? 5));
     return new Promise((resolve, reject) => {
       this.waiting.push({ id: this.nextId++, task, resolve, reject });
       this.dispatch();
@@ -95,7 +95,10 @@ export class UploadParserPool {
       if (slot.current || this.waiting.length === 0) continue;
       const pending = this.waiting.shift()!;
       slot.current = pending;
-      (slot.worker ??= this.startWorker(slot)).postMessage({ id: pending.id, task: pending.task } satisfies ParseRequest);
+      slot.worker ??= this.startWorker(slot);
+      // Held while it works (a caller awaits it), let go while idle (the process may exit).
+      slot.worker.ref();
+      slot.worker.postMessage({ id: pending.id, task: pending.task } satisfies ParseRequest);
     }
   }
 
@@ -105,11 +108,11 @@ export class UploadParserPool {
       workerData: { entry },
       resourceLimits: { maxOldGenerationSizeMb: this.options.heapMb },
     });
-    worker.unref();
     worker.on('message', (reply: ParseReply) => {
       const pending = slot.current;
       if (!pending || pending.id !== reply.id) return;
       slot.current = undefined;
+      worker.unref();
       if (reply.ok) pending.resolve(reply.parsed);
       else pending.reject(reviveUploadError(reply.error));
       this.dispatch();

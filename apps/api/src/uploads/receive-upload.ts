@@ -2,8 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Readable, Transform } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { Readable } from 'node:stream';
 import type { FastifyRequest } from 'fastify';
 import { HttpError } from '../plugins/errors.ts';
 
@@ -78,27 +77,48 @@ async function receiveMultipart(request: FastifyRequest, path: string, options: 
   return received;
 }
 
-/** Writes `source` to `path`, failing with a 413 as soon as it passes the limit. */
-async function writeLimited(source: Readable, path: string, options: ReceiveUploadOptions): Promise<number> {
-  let bytes = 0;
-  let sourceError: unknown;
-  source.once('error', (error) => (sourceError ??= error));
-  const limit = new Transform({
-    transform(chunk: Buffer, _encoding, callback) {
+/**
+ * Writes `source` to `path`, failing with a 413 as soon as it passes the limit. The source is
+ * paused, never destroyed, on failure: destroying the request would reset the connection before
+ * the client could read the 413 (the server discards the rest after answering).
+ */
+function writeLimited(source: Readable, path: string, options: ReceiveUploadOptions): Promise<number> {
+  return new Promise((resolvePromise, reject) => {
+    const file = createWriteStream(path, { flags: 'wx' });
+    let bytes = 0;
+    let settled = false;
+    const stop = (error: unknown) => {
+      if (settled) return;
+      settled = true;
+      source.off('data', onData).off('end', onEnd).off('error', onSourceError).off('close', onClose);
+      source.pause();
+      file.destroy();
+      // The file stream closes before the caller removes the file.
+      if (file.closed) reject(error);
+      else file.once('close', () => reject(error));
+    };
+    const onData = (chunk: Buffer) => {
       bytes += chunk.length;
-      if (bytes > options.maxBytes) callback(tooLarge(options));
-      else callback(null, chunk);
-    },
-  });
-  try {
-    await pipeline(source, limit, createWriteStream(path, { flags: 'wx' }));
-  } catch (error) {
-    if (error instanceof HttpError) throw error;
+      if (bytes > options.maxBytes) stop(tooLarge(options));
+      else if (!file.write(chunk)) source.pause();
+    };
+    const onEnd = () => file.end();
     // The client's side failed (cut short, malformed multipart), not the disk.
-    if (error === sourceError) throw asClientError(error);
-    throw error;
-  }
-  return bytes;
+    const onSourceError = (error: unknown) => stop(asClientError(error));
+    // Closed without an end: cut short. Multipart parts can be failed before they are handed over.
+    const onClose = () => {
+      if (!source.readableEnded) onSourceError(source.errored ?? new Error('the upload was cut short'));
+    };
+    if (source.destroyed) return onClose();
+    source.on('data', onData).once('end', onEnd).once('error', onSourceError).once('close', onClose);
+    file.on('drain', () => source.resume());
+    file.once('error', stop);
+    file.once('finish', () => {
+      if (settled) return;
+      settled = true;
+      resolvePromise(bytes);
+    });
+  });
 }
 
 function tooLarge({ maxBytes, limitName }: ReceiveUploadOptions): HttpError {
