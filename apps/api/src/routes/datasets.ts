@@ -8,6 +8,7 @@ import { withRedisTimeout, type DatasetRecord } from '@mlq/jobs';
 import { HttpError } from '../plugins/errors.ts';
 import { UploadParserPool, UploadPoolFullError } from '../uploads/parser-pool.ts';
 import { receiveUpload } from '../uploads/receive-upload.ts';
+import { removeStaleUploads } from '../uploads/stale-uploads.ts';
 import { formatsByKind, uploadKinds, type UploadKind } from '../uploads/upload-task.ts';
 
 export const DatasetSchema = Type.Object(
@@ -59,6 +60,8 @@ const rawTypes = ['text/csv', 'text/plain', 'application/octet-stream', 'applica
 
 /** Where uploads wait, as temporary files, while they arrive and are parsed: on the store's disk. */
 const UPLOADS_DIR = '.uploads';
+/** A temporary upload file older than this belongs to no live request (uploads stream at MB/s). */
+const STALE_UPLOAD_MS = 24 * 60 * 60 * 1000;
 
 /** Cheap checks of the query, before the body is read. */
 function checkUploadQuery(kind: UploadKind, query: UploadQuery, contentType: string | undefined): void {
@@ -89,6 +92,10 @@ export const datasetRoutes: FastifyPluginAsyncTypebox = async (app) => {
     heapMb: Math.max(256, Math.ceil((10 * config.MAX_MESSENGER_JSON_BYTES) / MiB), Math.ceil((6 * maxBytes) / MiB)),
   });
   app.addHook('onClose', () => parsers.close());
+  app.addHook('onReady', async () => {
+    const removed = await removeStaleUploads(uploadsDir, STALE_UPLOAD_MS);
+    if (removed > 0) app.log.info({ removed }, 'removed temporary upload files left by an earlier process');
+  });
 
   await app.register(multipart, { limits: { fileSize: maxBytes, files: 1, fields: 10 } });
   // Uploads are files, whatever their type: this route reads JSON pairs as bytes too. The body
