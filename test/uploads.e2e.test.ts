@@ -1,6 +1,6 @@
 import { request as httpRequest } from 'node:http';
 import { createReadStream } from 'node:fs';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -213,5 +213,40 @@ describe('streamed uploads', () => {
     // Holding the upload would grow RSS by its size; streaming it costs buffers.
     expect(growthMib).toBeLessThan(Math.min(96, PHOTO_MIB / 4));
     expect(await temporaryFiles()).toEqual([]);
+  });
+});
+
+describe('a busy parser', () => {
+  let busy: TestSystem;
+  beforeAll(async () => {
+    busy = await startTestSystem({ workers: 0, apiEnv: { UPLOAD_PARSE_THREADS: '1', UPLOAD_PARSE_QUEUE: '0' } });
+  });
+  afterAll(async () => busy?.close());
+
+  it('refuses the next upload with 503 and retry-after while its only thread parses and its queue is full', async () => {
+    // A few seconds of parsing: 16 MiB of message JSON.
+    const file = await writeExport('slow.zip', async (zip) => {
+      await fixtureJson(zip);
+      for (let thread = 0; thread < 12; thread++) {
+        const messages = Array.from({ length: 10_000 }, (_, i) => ({ sender_name: i % 2 ? 'Zoë Martín' : 'Friend', timestamp_ms: 1e12 - i * 60_000, content: `message ${i} of thread ${thread}, an ordinary sentence` }));
+        await zip.addDeflated(`messages/inbox/t_${thread}/message_1.json`, Buffer.from(JSON.stringify({ participants: [{ name: 'Friend' }], messages })));
+      }
+    });
+    const size = (await stat(file)).size;
+    const dir = path.join(busy.storeDir, '.uploads');
+    const first = busy.api.inject({ method: 'POST', url: `/v1/datasets?kind=messenger&owner=${OWNER}`, payload: createReadStream(file), headers: { 'content-type': 'application/zip' } });
+    // Once its body is on disk, the first upload holds the thread (or is about to, before any later upload can).
+    for (;;) {
+      const names = await readdir(dir).catch(() => [] as string[]);
+      const sizes = await Promise.all(names.map(async (name) => (await stat(path.join(dir, name)).catch(() => undefined))?.size ?? 0));
+      if (sizes.includes(size)) break;
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    const second = await busy.api.inject({ method: 'POST', url: '/v1/datasets?name=second.csv', payload: 'Date,Close\n2024-01-01,1\n', headers: { 'content-type': 'text/csv' } });
+    expect(second.statusCode, second.body).toBe(503);
+    expect(second.headers['retry-after']).toBe('5');
+    expect(second.json().message).toMatch(/every upload parser is busy/);
+    expect((await first).statusCode).toBe(201);
+    expect(await readdir(dir)).toEqual([]);
   });
 });
