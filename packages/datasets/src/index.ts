@@ -50,7 +50,7 @@ export {
   type MessengerThreadFolder,
   type ReadMessengerExportOptions,
 } from './conversations/messenger-export.ts';
-export { readMessengerZipFile } from './conversations/messenger-zip-file.ts';
+export { readMessengerZipBytes, readMessengerZipFile } from './conversations/messenger-zip-file.ts';
 export { loadMessengerExport } from './conversations/load-messenger-export.ts';
 export { classifyMessengerMessage, type MessengerMessageKind } from './conversations/messenger-message-kind.ts';
 export {

@@ -137,8 +137,9 @@ export function parseMessengerExport(files: MessengerExportFiles, options: ReadM
 /**
  * Reads the conversations of a zipped Messenger export held in memory. Only the message JSON
  * files are decompressed, so photo and video folders cost nothing; their sizes are bounded as
- * the zip declares them. For an upload, read the file with {@link readMessengerZipFile}: it never
- * holds the zip and bounds what the entries really inflate to.
+ * the zip declares them, so a lying entry still inflates whole: for a zip from outside, use
+ * `readMessengerZipFile` (never holds the zip) or `readMessengerZipBytes`, which bound what the
+ * entries really inflate to.
  * @throws DatasetParseError for bytes that are not a zip, and as {@link parseMessengerExport}
  */
 export function parseMessengerZip(zip: Uint8Array, options: ReadMessengerExportOptions = {}): MessengerThread[] {

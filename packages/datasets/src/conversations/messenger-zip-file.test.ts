@@ -1,10 +1,11 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DatasetParseError } from '../errors.ts';
 import { parseMessengerExport } from './messenger-export.ts';
-import { readMessengerZipFile } from './messenger-zip-file.ts';
+import { loadMessengerExport } from './load-messenger-export.ts';
+import { readMessengerZipBytes, readMessengerZipFile } from './messenger-zip-file.ts';
 import { messengerFixtureFiles } from './testing/messenger-fixture.ts';
 import { ZipFileWriter } from './testing/zip-writer.ts';
 
@@ -74,5 +75,14 @@ describe('readMessengerZipFile', () => {
     const error = await readError(path);
     expect(error.file).toBe(MESSAGE);
     expect(error.message).toMatch(/not valid JSON/);
+  });
+});
+
+describe('readMessengerZipBytes and loadMessengerExport of bytes', () => {
+  it('bound a zip bomb in memory as the file reader does', async () => {
+    const path = await writeZip('bomb-bytes.zip', (zip) => zip.addDeflated(MESSAGE, Buffer.alloc(16 * MiB, 0x20), 100));
+    const bytes = new Uint8Array(await readFile(path));
+    await expect(readMessengerZipBytes(bytes, { source: 'export.zip', maxBytes: MiB })).rejects.toThrow(/inflates past the limit of 1,048,576 bytes/);
+    await expect(loadMessengerExport(bytes, { maxBytes: MiB })).rejects.toThrow(/inflates past the limit/);
   });
 });

@@ -24,8 +24,17 @@ import {
  *   {@link parseMessengerExport}
  */
 export async function readMessengerZipFile(path: string, options: ReadMessengerExportOptions = {}): Promise<MessengerThread[]> {
-  const { source = path, maxBytes = DEFAULT_MAX_MESSENGER_BYTES } = options;
-  const zip = await openZip(path, source);
+  return readZip(path, { source: path, ...options });
+}
+
+/** {@link readMessengerZipFile} for a zip already in memory: the same bounds on what it inflates. */
+export async function readMessengerZipBytes(zip: Uint8Array, options: ReadMessengerExportOptions = {}): Promise<MessengerThread[]> {
+  return readZip(Buffer.from(zip.buffer, zip.byteOffset, zip.byteLength), options);
+}
+
+async function readZip(input: string | Buffer, options: ReadMessengerExportOptions): Promise<MessengerThread[]> {
+  const { source = 'Messenger export', maxBytes = DEFAULT_MAX_MESSENGER_BYTES } = options;
+  const zip = await openZip(input, source);
   try {
     const entries = await listEntries(zip, source);
     const names = entries.map((entry) => toSlashes(entry.fileName));
@@ -50,14 +59,17 @@ function notAZip(source: string, error: unknown): DatasetParseError {
   return new DatasetParseError({ file: source, problem: `not a readable zip file (${(error as Error).message})` });
 }
 
-function openZip(path: string, source: string): Promise<ZipFile> {
+function openZip(input: string | Buffer, source: string): Promise<ZipFile> {
   return new Promise((resolve, reject) => {
-    // Entry sizes are checked here, against the bound rather than the declared size, so that the
-    // error names the limit.
-    yauzl.open(path, { lazyEntries: true, autoClose: false, validateEntrySizes: false, strictFileNames: false }, (error, zip) => {
+    const done = (error: Error | null, zip?: ZipFile) => {
       if (error || !zip) reject(notAZip(source, error));
       else resolve(zip);
-    });
+    };
+    // Entry sizes are checked here, against the bound rather than the declared size, so that the
+    // error names the limit.
+    const options = { lazyEntries: true, autoClose: false, validateEntrySizes: false, strictFileNames: false };
+    if (typeof input === 'string') yauzl.open(input, options, done);
+    else yauzl.fromBuffer(input, options, done);
   });
 }
 
