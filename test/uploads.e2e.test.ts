@@ -118,6 +118,7 @@ describe('multipart mistakes are 400s that say what is wrong', () => {
     ['a second file', type, part('file', csv, 'a.csv') + part('file', csv, 'b.csv') + end, /holds one file \(field "file"\); this one holds a second/],
     ['no file field', type, part('name', 'prices') + end, /has no file field "file"/],
     ['a file in another field', type, part('upload', csv, 'a.csv') + end, /field "upload" holds a file; send the upload as field "file"/],
+    ['a 100,000-character file name', type, part('file', csv, `${'f'.repeat(100_000)}.csv`) + end, /file name is longer than 200 characters; give the dataset a shorter one with name=/],
   ])('%s', async (_what, contentType, body, message) => {
     const response = await post('/v1/datasets', body, { 'content-type': contentType });
     expect(response.statusCode, response.body).toBe(400);

@@ -11,6 +11,9 @@ import { receiveUpload } from '../uploads/receive-upload.ts';
 import { removeStaleUploads } from '../uploads/stale-uploads.ts';
 import { formatsByKind, uploadKinds, type UploadKind } from '../uploads/upload-task.ts';
 
+/** Longest dataset name, given (`name=`) or taken from a multipart file name. */
+const MAX_NAME_LENGTH = 200;
+
 export const DatasetSchema = Type.Object(
   {
     id: Type.String(),
@@ -41,7 +44,7 @@ const UploadQuerySchema = Type.Object({
       '`prices`: a price CSV; `text`: UTF-8 text for textgen; `pairs`: (input, reply) pairs as JSON or CSV; ' +
       '`messenger`: a zipped Facebook Messenger JSON export, turned into pairs for `owner`; `word-vectors`: GloVe/word2vec text',
   }),
-  name: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'Dataset name. Default: the file name' })),
+  name: Type.Optional(Type.String({ minLength: 1, maxLength: MAX_NAME_LENGTH, description: 'Dataset name. Default: the file name' })),
   series: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'prices: series name of a one-series file. Default: the dataset name' })),
   format: Type.Union([...new Set(Object.values(formatsByKind).flat())].map((format) => Type.Literal(format)), {
     default: 'auto',
@@ -148,6 +151,9 @@ export const datasetRoutes: FastifyPluginAsyncTypebox = async (app) => {
       let record: DatasetRecord;
       try {
         if (upload.bytes === 0) throw new HttpError(400, 'the uploaded file is empty', 'body');
+        if (request.query.name === undefined && upload.fileName !== undefined && upload.fileName.length > MAX_NAME_LENGTH) {
+          throw new HttpError(400, `the file name is longer than ${MAX_NAME_LENGTH} characters; give the dataset a shorter one with name=`, 'body/file');
+        }
         const name = request.query.name ?? upload.fileName ?? `upload.${kind === 'messenger' ? 'zip' : kind === 'prices' ? 'csv' : 'txt'}`;
         const { query } = request;
         const { stored, file, ...parsed } = await parsers
