@@ -18,7 +18,14 @@ export const ACCEPTED_COLUMNS = {
  * CoinMarketCap exports write `Open*` and `Close**`, other tools `adj_close`.
  */
 export function normalizeHeader(name: string): string {
-  return name.trim().toLowerCase().replace(/\*+$/, '').replace(/[\s_]+/g, ' ').trim();
+  return dropTrailingStars(name.trim().toLowerCase()).replace(/[\s_]+/g, ' ').trim();
+}
+
+/** `Close**` → `Close`. A loop, not `/\*+$/`: that regex is quadratic on a long run of `*` followed by anything else. */
+function dropTrailingStars(name: string): string {
+  let end = name.length;
+  while (end > 0 && name.charCodeAt(end - 1) === 42 /* * */) end--;
+  return name.slice(0, end);
 }
 
 /** Index of the first accepted name found (in order of preference), or -1. */

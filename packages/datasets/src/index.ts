@@ -38,7 +38,6 @@ export { repairMojibake } from './conversations/mojibake.ts';
 export {
   DEFAULT_MAX_MESSENGER_BYTES,
   isMessengerMessageFile,
-  loadMessengerExport,
   MESSENGER_THREAD_FOLDERS,
   parseMessengerExport,
   parseMessengerZip,
@@ -51,6 +50,8 @@ export {
   type MessengerThreadFolder,
   type ReadMessengerExportOptions,
 } from './conversations/messenger-export.ts';
+export { readMessengerZipBytes, readMessengerZipFile } from './conversations/messenger-zip-file.ts';
+export { loadMessengerExport } from './conversations/load-messenger-export.ts';
 export { classifyMessengerMessage, type MessengerMessageKind } from './conversations/messenger-message-kind.ts';
 export {
   buildConversationPairs,

@@ -45,7 +45,30 @@ export const ApiConfigSchema = Type.Composite([
     MAX_UPLOAD_BYTES: Integer({
       default: 20 * 1024 * 1024,
       minimum: 1024,
-      description: 'Largest accepted dataset upload, in bytes',
+      description: 'Largest accepted dataset upload (prices, text, pairs, word vectors), in bytes; streamed to a temporary file under MODEL_STORE_DIR, never held whole in memory',
+    }),
+    MAX_MESSENGER_UPLOAD_BYTES: Integer({
+      default: 8 * 1024 * 1024 * 1024,
+      minimum: 1024,
+      description: 'Largest accepted Messenger export zip (kind=messenger), in bytes, photos and videos included: only its message JSON files are read',
+    }),
+    MAX_MESSENGER_JSON_BYTES: Integer({
+      default: 32 * 1024 * 1024,
+      minimum: 1024,
+      description:
+        'Largest total of the message JSON files read from a Messenger export, in bytes once inflated (the zip\'s declared sizes and the bytes really inflated are both checked; a zip bomb stops here). Parsing takes about 5 times this in memory (32 MiB of JSON: 120,000 pairs, +150 MiB RSS)',
+    }),
+    UPLOAD_PARSE_THREADS: Integer({
+      default: 1,
+      minimum: 1,
+      maximum: 4,
+      description: 'Worker threads of the API that parse uploads, off its event loop. Each one\'s heap is bounded by 10 × MAX_MESSENGER_JSON_BYTES or 6 × MAX_UPLOAD_BYTES (at least 256 MiB); an upload that needs more is a 413',
+    }),
+    UPLOAD_PARSE_QUEUE: Integer({
+      default: 8,
+      minimum: 0,
+      maximum: 1000,
+      description: 'Uploads waiting for a parse thread; beyond this an upload is refused with 503 and retry-after, before its body is read',
     }),
     MAX_WAIT_SECONDS: Integer({
       default: 60,

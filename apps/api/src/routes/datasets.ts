@@ -1,22 +1,19 @@
 import { randomUUID } from 'node:crypto';
+import { rm } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import multipart from '@fastify/multipart';
 import { Type, type Static } from '@sinclair/typebox';
-import {
-  buildConversationPairs,
-  decodeUtf8Strict,
-  parseConversationPairs,
-  parseMessengerZip,
-  parsePriceCsv,
-  parseTextCorpus,
-  parseWordVectors,
-  unigramEntropyBits,
-  type ConversationPair,
-} from '@mlq/datasets';
-import { PAIR_EXAMPLES, withRedisTimeout, type DatasetRecord } from '@mlq/jobs';
-import { deleteDataset, UsageIndex } from '@mlq/jobs';
+import { deleteDataset, UsageIndex, withRedisTimeout, type DatasetRecord } from '@mlq/jobs';
 import { StoreUsageSchema } from './models.ts';
 import { HttpError } from '../plugins/errors.ts';
+import { UploadParserPool, UploadPoolFullError } from '../uploads/parser-pool.ts';
+import { receiveUpload } from '../uploads/receive-upload.ts';
+import { removeStaleUploads } from '../uploads/stale-uploads.ts';
+import { formatsByKind, uploadKinds, type UploadKind } from '../uploads/upload-task.ts';
+
+/** Longest dataset name, given (`name=`) or taken from a multipart file name. */
+const MAX_NAME_LENGTH = 200;
 
 export const DatasetSchema = Type.Object(
   {
@@ -41,17 +38,6 @@ export const DatasetSchema = Type.Object(
   { $id: 'Dataset' },
 );
 
-const uploadKinds = ['prices', 'text', 'pairs', 'messenger', 'word-vectors'] as const;
-type UploadKind = (typeof uploadKinds)[number];
-
-const formatsByKind: Record<UploadKind, readonly string[]> = {
-  prices: ['auto', 'ohlc', 'long'],
-  text: ['auto'],
-  pairs: ['auto', 'json', 'csv'],
-  messenger: ['auto'],
-  'word-vectors': ['auto', 'glove', 'word2vec'],
-};
-
 const UploadQuerySchema = Type.Object({
   kind: Type.Union(uploadKinds.map((kind) => Type.Literal(kind)), {
     default: 'prices',
@@ -59,7 +45,7 @@ const UploadQuerySchema = Type.Object({
       '`prices`: a price CSV; `text`: UTF-8 text for textgen; `pairs`: (input, reply) pairs as JSON or CSV; ' +
       '`messenger`: a zipped Facebook Messenger JSON export, turned into pairs for `owner`; `word-vectors`: GloVe/word2vec text',
   }),
-  name: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'Dataset name. Default: the file name' })),
+  name: Type.Optional(Type.String({ minLength: 1, maxLength: MAX_NAME_LENGTH, description: 'Dataset name. Default: the file name' })),
   series: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'prices: series name of a one-series file. Default: the dataset name' })),
   format: Type.Union([...new Set(Object.values(formatsByKind).flat())].map((format) => Type.Literal(format)), {
     default: 'auto',
@@ -76,101 +62,54 @@ type UploadQuery = Static<typeof UploadQuerySchema>;
 
 const rawTypes = ['text/csv', 'text/plain', 'application/octet-stream', 'application/zip', 'application/x-zip-compressed', 'application/json'];
 
-/** What an upload becomes: the bytes kept in the store and the record's kind-specific part. */
-type ParsedUpload = { stored: Uint8Array; file: string } & DistributiveOmit<DatasetRecord, 'id' | 'name' | 'source' | 'createdAt' | 'artifactKey' | 'bytes' | 'license'>;
-type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+/** Where uploads wait, as temporary files, while they arrive and are parsed: on the store's disk. */
+const UPLOADS_DIR = '.uploads';
+/** A temporary upload file older than this belongs to no live request (uploads stream at MB/s). */
+const STALE_UPLOAD_MS = 24 * 60 * 60 * 1000;
 
-const examplesOf = (pairs: readonly ConversationPair[]) => pairs.slice(0, PAIR_EXAMPLES).map(({ input, reply }) => ({ input, reply }));
-const pairsJson = (pairs: readonly ConversationPair[]) => new TextEncoder().encode(JSON.stringify({ pairs: pairs.map(({ input, reply }) => ({ input, reply })) }));
-
-/** Parses an upload by kind; every parser throws `DatasetParseError` (a 400 naming file, line and problem). */
-function parseUpload(kind: UploadKind, bytes: Buffer, name: string, query: UploadQuery, maxBytes: number): ParsedUpload {
+/** Cheap checks of the query, before the body is read. */
+function checkUploadQuery(kind: UploadKind, query: UploadQuery, contentType: string | undefined): void {
   if (!formatsByKind[kind].includes(query.format)) {
     throw new HttpError(400, `format ${query.format} does not apply to kind ${kind} (one of ${formatsByKind[kind].join(', ')})`, 'querystring/format');
   }
-  switch (kind) {
-    case 'prices': {
-      const seriesName = query.series ?? name.replace(/\.[^.]*$/, '');
-      const collection = parsePriceCsv(decodeUtf8Strict(bytes, name), { file: name, seriesName, format: query.format as 'auto' | 'ohlc' | 'long' });
-      const summary = collection.summary();
-      return {
-        kind: 'prices',
-        stored: bytes,
-        file: 'data.csv',
-        description: `Uploaded ${summary.format} CSV`,
-        format: summary.format,
-        summary,
-        ...(summary.format === 'ohlc' ? { seriesName } : {}),
-      };
-    }
-    case 'text': {
-      const corpus = parseTextCorpus(bytes, { source: name, maxBytes });
-      return {
-        kind: 'text',
-        stored: bytes,
-        file: 'corpus.txt',
-        description: 'Uploaded text',
-        format: 'text',
-        summary: { ...corpus.summary, unigramBitsPerChar: unigramEntropyBits(corpus.text) },
-      };
-    }
-    case 'pairs': {
-      const format = query.format as 'auto' | 'json' | 'csv';
-      const pairs = parseConversationPairs(bytes, { source: name, format });
-      const detected = format === 'auto' ? (/^\s*[[{]/.test(bytes.subarray(0, 64).toString('utf8').replace(/^\ufeff/, '')) ? 'json' : 'csv') : format;
-      return {
-        kind: 'pairs',
-        stored: pairsJson(pairs),
-        file: 'pairs.json',
-        description: `Uploaded conversation pairs (${detected.toUpperCase()})`,
-        format: detected,
-        summary: { pairs: pairs.length, source: detected, examples: examplesOf(pairs) },
-      };
-    }
-    case 'messenger': {
-      if (!query.owner) throw new HttpError(400, 'a Messenger export needs owner: your name as Messenger shows it, whose replies the model learns', 'querystring/owner');
-      const threads = parseMessengerZip(bytes, { source: name });
-      const maxGapMinutes = query.maxGapMinutes ?? 360;
-      const { pairs, summary } = buildConversationPairs(threads, { owner: query.owner, maxGapMinutes });
-      if (pairs.length === 0) {
-        throw new HttpError(400, `the export gave no (message → reply) pairs for ${query.owner} across ${summary.threads.total} threads`, 'body', { summary });
-      }
-      return {
-        kind: 'pairs',
-        stored: pairsJson(pairs),
-        file: 'pairs.json',
-        description: `Messenger export of ${query.owner}: ${summary.pairs} pairs from ${summary.threads.used} of ${summary.threads.total} threads`,
-        format: 'messenger',
-        summary: { pairs: pairs.length, source: 'messenger', owner: query.owner, maxGapMinutes, messenger: summary, examples: examplesOf(pairs) },
-      };
-    }
-    case 'word-vectors': {
-      const vectors = parseWordVectors(bytes, { source: name, format: query.format as 'auto' | 'glove' | 'word2vec' });
-      return {
-        kind: 'word-vectors',
-        stored: bytes,
-        file: 'vectors.txt',
-        description: `Uploaded ${vectors.format} word vectors`,
-        format: vectors.format,
-        summary: { format: vectors.format, words: vectors.words.length, dimension: vectors.dimension, duplicatesSkipped: vectors.duplicatesSkipped },
-      };
-    }
+  if (kind === 'messenger' && !query.owner) {
+    throw new HttpError(400, 'a Messenger export needs owner: your name as Messenger shows it, whose replies the model learns', 'querystring/owner');
+  }
+  if (contentType === 'application/json' && kind !== 'pairs') {
+    throw new HttpError(415, `application/json uploads are pairs (kind=pairs); a ${kind} dataset is sent as ${kind === 'messenger' ? 'application/zip' : kind === 'prices' ? 'text/csv' : 'text/plain'}`);
   }
 }
 
 export const datasetRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const { config, store, datasets } = app.services;
   const maxBytes = config.MAX_UPLOAD_BYTES;
+  const limits = (kind: UploadKind) =>
+    kind === 'messenger'
+      ? { maxBytes: config.MAX_MESSENGER_UPLOAD_BYTES, limitName: 'MAX_MESSENGER_UPLOAD_BYTES' }
+      : { maxBytes, limitName: 'MAX_UPLOAD_BYTES' };
+  const uploadsDir = join(resolve(config.MODEL_STORE_DIR), UPLOADS_DIR);
+  const MiB = 1024 * 1024;
+  const parsers = new UploadParserPool({
+    threads: config.UPLOAD_PARSE_THREADS,
+    queueLength: config.UPLOAD_PARSE_QUEUE,
+    // Parsed JSON takes several times its bytes; a CSV or corpus about twice.
+    heapMb: Math.max(256, Math.ceil((10 * config.MAX_MESSENGER_JSON_BYTES) / MiB), Math.ceil((6 * maxBytes) / MiB)),
+  });
+  app.addHook('onClose', () => parsers.close());
+  app.addHook('onReady', async () => {
+    const removed = await removeStaleUploads(uploadsDir, STALE_UPLOAD_MS);
+    if (removed > 0) app.log.info({ removed }, 'removed temporary upload files left by an earlier process');
+  });
 
   await app.register(multipart, { limits: { fileSize: maxBytes, files: 1, fields: 10 } });
-  // Uploads are files, whatever their type: this route reads JSON pairs as bytes too.
+  // Uploads are files, whatever their type: this route reads JSON pairs as bytes too. The body
+  // stays a stream: receiveUpload writes it to disk as it arrives, bounded by the kind's limit.
   app.removeContentTypeParser('application/json');
-  app.addContentTypeParser(rawTypes, { parseAs: 'buffer', bodyLimit: maxBytes }, (_request, body, done) => done(null, body));
+  app.addContentTypeParser(rawTypes, (_request, payload, done) => done(null, payload));
 
   app.post(
     '/v1/datasets',
     {
-      bodyLimit: maxBytes,
       schema: {
         tags: ['datasets'],
         summary: 'Upload a dataset (raw body or multipart field `file`): prices, text, pairs, a Messenger export or word vectors',
@@ -179,7 +118,9 @@ export const datasetRoutes: FastifyPluginAsyncTypebox = async (app) => {
           'or many series in one file (a date column, a series column such as `symbol`, a close column such as `close` or `price`). ' +
           '`kind=text`: UTF-8 text (no NUL bytes, not empty). `kind=pairs`: JSON `[{"input","reply"}]` or CSV with `input` and `reply` columns. ' +
           '`kind=messenger&owner=<your name>`: the zip of a Facebook "Download your information" export in JSON format; the summary reports pairs, threads and what was skipped. ' +
-          `\`kind=word-vectors\`: GloVe or word2vec text. At most ${maxBytes} bytes.`,
+          `Only its message JSON files are read (at most ${config.MAX_MESSENGER_JSON_BYTES} bytes inflated); photos and videos are skipped. ` +
+          `\`kind=word-vectors\`: GloVe or word2vec text. At most ${maxBytes} bytes (a Messenger zip: ${config.MAX_MESSENGER_UPLOAD_BYTES}). ` +
+          'The upload is streamed to disk and parsed off the event loop; 503 with retry-after when every parser is busy.',
         consumes: ['text/csv', 'text/plain', 'application/json', 'application/zip', 'multipart/form-data'],
         querystring: UploadQuerySchema,
         response: {
@@ -188,38 +129,63 @@ export const datasetRoutes: FastifyPluginAsyncTypebox = async (app) => {
           413: Type.Ref('Error'),
           415: Type.Ref('Error'),
           503: Type.Ref('Error'),
+          507: Type.Ref('Error'),
         },
       },
     },
     async (request, reply) => {
-      let bytes: Buffer;
-      let fileName: string | undefined;
-      if (request.isMultipart()) {
-        const file = await request.file();
-        if (!file) throw new HttpError(400, 'multipart upload has no file field', 'body/file');
-        fileName = file.filename || undefined;
-        bytes = await file.toBuffer();
-      } else if (Buffer.isBuffer(request.body)) {
-        bytes = request.body;
-      } else {
-        throw new HttpError(415, `send the file as its own content type (text/csv, text/plain, application/json, application/zip) or multipart/form-data, not ${request.headers['content-type'] ?? 'no content type'}`);
-      }
-      if (bytes.length === 0) throw new HttpError(400, 'the uploaded file is empty', 'body');
-
       const { kind } = request.query;
       const contentType = request.headers['content-type']?.split(';')[0]?.trim();
-      if (contentType === 'application/json' && kind !== 'pairs') {
-        throw new HttpError(415, `application/json uploads are pairs (kind=pairs); a ${kind} dataset is sent as ${kind === 'messenger' ? 'application/zip' : kind === 'prices' ? 'text/csv' : 'text/plain'}`);
+      checkUploadQuery(kind, request.query, contentType);
+      try {
+        // Refused before the body is read: a busy API does not take in gigabytes it cannot parse.
+        parsers.assertRoom();
+      } catch (error) {
+        if (error instanceof UploadPoolFullError) reply.header('retry-after', String(error.retryAfterSeconds));
+        throw error;
       }
-      const name = request.query.name ?? fileName ?? `upload.${kind === 'messenger' ? 'zip' : kind === 'prices' ? 'csv' : 'txt'}`;
-      const { stored, file, ...parsed } = parseUpload(kind, bytes, name, request.query, maxBytes);
 
-      const id = `ds_${randomUUID().replaceAll('-', '').slice(0, 16)}`;
-      const artifactKey = `datasets/${id}/${file}`;
-      await store.put(artifactKey, stored);
-      const record = { ...parsed, id, name, source: 'upload', createdAt: new Date().toISOString(), artifactKey, bytes: bytes.length } as DatasetRecord;
-      await withRedisTimeout(datasets.add(record), config.REDIS_TIMEOUT_MS);
-      request.log.info({ datasetId: id, kind: record.kind, bytes: bytes.length }, 'dataset uploaded');
+      const upload = await receiveUpload(request, { dir: uploadsDir, ...limits(kind) }).catch((error: unknown) => {
+        // The rest of a body over the limit is not worth reading: close the connection after the 413.
+        if (error instanceof HttpError && error.statusCode === 413) reply.header('connection', 'close');
+        throw error;
+      });
+      let record: DatasetRecord;
+      try {
+        if (upload.bytes === 0) throw new HttpError(400, 'the uploaded file is empty', 'body');
+        if (request.query.name === undefined && upload.fileName !== undefined && upload.fileName.length > MAX_NAME_LENGTH) {
+          throw new HttpError(400, `the file name is longer than ${MAX_NAME_LENGTH} characters; give the dataset a shorter one with name=`, 'body/file');
+        }
+        const name = request.query.name ?? upload.fileName ?? `upload.${kind === 'messenger' ? 'zip' : kind === 'prices' ? 'csv' : 'txt'}`;
+        const { query } = request;
+        const { stored, file, ...parsed } = await parsers
+          .parse({
+            kind,
+            path: upload.path,
+            bytes: upload.bytes,
+            name,
+            format: query.format,
+            ...(query.series !== undefined ? { series: query.series } : {}),
+            ...(query.owner !== undefined ? { owner: query.owner } : {}),
+            ...(query.maxGapMinutes !== undefined ? { maxGapMinutes: query.maxGapMinutes } : {}),
+            maxBytes,
+            maxMessengerJsonBytes: config.MAX_MESSENGER_JSON_BYTES,
+          })
+          .catch((error: unknown) => {
+            if (error instanceof UploadPoolFullError) reply.header('retry-after', String(error.retryAfterSeconds));
+            throw error;
+          });
+
+        const id = `ds_${randomUUID().replaceAll('-', '').slice(0, 16)}`;
+        const artifactKey = `datasets/${id}/${file}`;
+        await store.put(artifactKey, stored);
+        record = { ...parsed, id, name, source: 'upload', createdAt: new Date().toISOString(), artifactKey, bytes: upload.bytes } as DatasetRecord;
+        await withRedisTimeout(datasets.add(record), config.REDIS_TIMEOUT_MS);
+      } finally {
+        // Before answering: the client sees no temporary file left behind.
+        await rm(upload.path, { force: true });
+      }
+      request.log.info({ datasetId: record.id, kind: record.kind, bytes: upload.bytes }, 'dataset uploaded');
       return reply.status(201).send(record);
     },
   );

@@ -135,8 +135,11 @@ export function parseMessengerExport(files: MessengerExportFiles, options: ReadM
 }
 
 /**
- * Reads the conversations of a zipped Messenger export. Only the message JSON files are
- * decompressed, so photo and video folders cost nothing.
+ * Reads the conversations of a zipped Messenger export held in memory. Only the message JSON
+ * files are decompressed, so photo and video folders cost nothing; their sizes are bounded as
+ * the zip declares them, so a lying entry still inflates whole: for a zip from outside, use
+ * `readMessengerZipFile` (never holds the zip) or `readMessengerZipBytes`, which bound what the
+ * entries really inflate to.
  * @throws DatasetParseError for bytes that are not a zip, and as {@link parseMessengerExport}
  */
 export function parseMessengerZip(zip: Uint8Array, options: ReadMessengerExportOptions = {}): MessengerThread[] {
@@ -175,19 +178,6 @@ export async function readMessengerFolder(dir: string, options: ReadMessengerExp
   const files = new Map<string, Uint8Array>();
   for (const path of wanted) files.set(path, await readFile(join(dir, path)));
   return parseMessengerExport(files, { source, maxBytes });
-}
-
-/**
- * Reads a Messenger export in any form: a folder path, a `.zip` file path, a zip's bytes, or
- * path → bytes.
- */
-export async function loadMessengerExport(input: MessengerExportInput, options: ReadMessengerExportOptions = {}): Promise<MessengerThread[]> {
-  if (typeof input === 'string') {
-    if ((await stat(input)).isDirectory()) return readMessengerFolder(input, options);
-    return parseMessengerZip(await readFile(input), { source: input, ...options });
-  }
-  if (input instanceof Uint8Array) return parseMessengerZip(input, options);
-  return parseMessengerExport(input, options);
 }
 
 interface ParsedMessageFile {
@@ -250,7 +240,8 @@ function parseMessageFile(file: string, bytes: Uint8Array): ParsedMessageFile {
   };
 }
 
-function noMessageFiles(source: string, paths: readonly string[]): DatasetParseError {
+/** @internal the error for an export without message files, shared by the readers. */
+export function noMessageFiles(source: string, paths: readonly string[]): DatasetParseError {
   const html = paths.some((path) => HTML_MESSAGE_FILE.test(path));
   const found = paths.length === 0 ? 'it holds no files' : `none of its ${paths.length} files matches`;
   return new DatasetParseError({
@@ -261,7 +252,8 @@ function noMessageFiles(source: string, paths: readonly string[]): DatasetParseE
   });
 }
 
-function assertWithinLimit(source: string, bytes: number, maxBytes: number): void {
+/** @internal */
+export function assertWithinLimit(source: string, bytes: number, maxBytes: number): void {
   if (bytes > maxBytes) {
     throw new DatasetParseError({
       file: source,
@@ -270,7 +262,8 @@ function assertWithinLimit(source: string, bytes: number, maxBytes: number): voi
   }
 }
 
-function toSlashes(path: string): string {
+/** @internal */
+export function toSlashes(path: string): string {
   return path.replaceAll('\\', '/');
 }
 

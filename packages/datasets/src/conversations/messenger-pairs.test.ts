@@ -4,7 +4,8 @@ import { dirname, join } from 'node:path';
 import { zipSync } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UnknownOwnerError } from '../errors.ts';
-import { loadMessengerExport, parseMessengerExport, parseMessengerZip } from './messenger-export.ts';
+import { loadMessengerExport } from './load-messenger-export.ts';
+import { parseMessengerExport, parseMessengerZip } from './messenger-export.ts';
 import { buildConversationPairs } from './messenger-pairs.ts';
 import { FIXTURE_EPOCH_MS, messengerFixtureFiles } from './testing/messenger-fixture.ts';
 

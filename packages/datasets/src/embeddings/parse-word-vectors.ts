@@ -36,7 +36,7 @@ export interface WordVectors {
   duplicatesSkipped: number;
 }
 
-const NUMBER = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
+const NUMBER = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
 const WHOLE = /^\d+$/;
 const SEPARATORS = /[ \t]+/;
 
