@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { Id, SeedSchema } from './schema-parts.ts';
+import { CheckpointProgressFields, Id, ResumedFromFields, SeedSchema } from './schema-parts.ts';
 import { textGenPredictFields, TextGenPredictResultSchema, TextGenProgressSchema, TextGenTrainPayloadSchema, TextGenTrainResultSchema } from './textgen-schemas.ts';
 import { seq2seqPredictFields, Seq2SeqPredictResultSchema, Seq2SeqProgressSchema, Seq2SeqTrainPayloadSchema, Seq2SeqTrainResultSchema } from './seq2seq-schemas.ts';
 
@@ -98,6 +98,7 @@ export const PriceTrainResultSchema = Type.Object({
   epochs: Type.Integer({ description: 'Epochs run (0 for linear)' }),
   durationMs: Type.Number(),
   backend: Type.String({ description: 'tfjs backend that trained it' }),
+  ...ResumedFromFields,
 });
 export type PriceTrainResult = Static<typeof PriceTrainResultSchema>;
 
@@ -208,6 +209,7 @@ export const ForecastResultSchema = Type.Object({
   lastClose: Type.Number(),
   metrics: PriceMetricsSchema,
   durationMs: Type.Number(),
+  ...ResumedFromFields,
 });
 export type ForecastResult = Static<typeof ForecastResultSchema>;
 
@@ -253,6 +255,7 @@ export const PriceProgressSchema = Type.Object({
   loss: Type.Number(),
   valLoss: Type.Union([Type.Number(), Type.Null()]),
   etaMs: Type.Optional(Type.Number({ description: 'Estimated time to finish, from the mean epoch time' })),
+  ...CheckpointProgressFields,
 });
 export type PriceProgress = Static<typeof PriceProgressSchema>;
 

@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { Id, ModelNameSchema, SeedSchema } from './schema-parts.ts';
+import { CheckpointProgressFields, Id, ModelNameSchema, ResumedFromFields, SeedSchema } from './schema-parts.ts';
 
 /**
  * The seq2seq chat model: payloads, results and progress. Bounds mirror `@mlq/models`'
@@ -62,6 +62,7 @@ export const Seq2SeqTrainResultSchema = Type.Object({
   epochs: Type.Integer(),
   durationMs: Type.Number(),
   backend: Type.String(),
+  ...ResumedFromFields,
 });
 export type Seq2SeqTrainResult = Static<typeof Seq2SeqTrainResultSchema>;
 
@@ -74,6 +75,7 @@ export const Seq2SeqProgressSchema = Type.Object({
   tokenAccuracy: Type.Number(),
   probes: Type.Array(Type.Object({ input: Type.String(), reply: Type.String() })),
   etaMs: Type.Optional(Type.Number()),
+  ...CheckpointProgressFields,
 });
 export type Seq2SeqProgress = Static<typeof Seq2SeqProgressSchema>;
 

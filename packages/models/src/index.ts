@@ -3,6 +3,8 @@
 import './tfjs-setup.ts';
 export * from './errors.ts';
 export { initBackend, getBackendInfo, type BackendInfo, type BackendName } from './backend.ts';
+export * from './checkpoint/index.ts';
+export { EventLoopYielder, YIELD_BUDGET_MS } from './event-loop.ts';
 export { memoryArtifacts, saveLayersModel, loadLayersModel, type ArtifactIO } from './io.ts';
 export { createRandom, generateSeasonalSeries, type SeasonalSeriesOptions } from './samples/synthetic.ts';
 export {
@@ -33,7 +35,8 @@ export {
 export { fitLinear, predictLinear, type LinearFit } from './price/linear.ts';
 export { evaluate, evaluateHoldout, mae, mape, rmse, type BaselineComparison, type ErrorMetrics, type PriceMetrics } from './price/metrics.ts';
 export { buildPriceLstm } from './price/model.ts';
-export { forecastRecursive, predictNextCloses, predictNextValues } from './price/predict.ts';
+export { forecastRecursive, predictNextCloses, predictNextClosesInChunks, predictNextValues, type ForecastOptions } from './price/predict.ts';
+export { PRICE_CHECKPOINT_FORMAT, PRICE_CHECKPOINT_FORMAT_VERSION, readPriceCheckpoint, type PriceCheckpointState, type PriceEpochMetrics, type PriceTrainingPosition } from './price/checkpoint.ts';
 export { trainPriceModel, type TrainPriceModelOptions, type TrainProgress } from './price/train.ts';
 export { DataParallelGradients } from './parallel/data-parallel.ts';
 export { usableTrainingThreads } from './parallel/threads.ts';

@@ -4,6 +4,7 @@ import { ForecastPayloadSchema, type ForecastResult } from '@mlq/jobs';
 import type { ProcessorContext } from '../context.ts';
 import { assertNotCancelled, parsePayload, settleFailure } from '../job-guards.ts';
 import { nextDates, typicalStepDays } from '../forecast-dates.ts';
+import { JobCheckpoints } from '../training-checkpoints.ts';
 import { progressReporter } from './train-price.ts';
 
 /** A batch child, the talk's per-coin task: train on one series, forecast it, return the numbers. */
@@ -16,28 +17,46 @@ export function createForecastProcessor(ctx: ProcessorContext) {
       const { collection } = await ctx.datasets.series(payload.dataset);
       const closes = collection.closes(payload.series);
       const dates = collection.dates(payload.series);
-      const model = await trainPriceModel(closes, {
-        kind: payload.architecture,
-        horizon: payload.horizon,
-        ...(payload.params ? { params: payload.params } : {}),
-        ...(payload.seed !== undefined ? { seed: payload.seed } : {}),
-        ...(signal ? { signal } : {}),
-        onEpochEnd: progressReporter(job, startedAt),
-      });
+      // A batch child is a short training (seconds to a minute), one of many running at once:
+      // it writes a checkpoint only when a worker shutting down releases it (so scale-in loses no
+      // epoch), not at every epoch end (hundreds of children would write their weights and
+      // optimizer state every few seconds for little gain: a crash costs one child's re-run).
+      const checkpoints = await JobCheckpoints.open(ctx, job, signal, 'release-only');
+      let result: ForecastResult;
       try {
-        const lastDate = dates.at(-1)!;
-        return {
-          series: payload.series,
-          forecast: model.forecast(payload.horizon),
-          dates: nextDates(lastDate, typicalStepDays(dates) ?? 1, payload.horizon),
-          lastDate,
-          lastClose: closes.at(-1)!,
-          metrics: model.metrics,
-          durationMs: Date.now() - startedAt,
-        };
-      } finally {
-        model.dispose();
+        const model = await trainPriceModel(closes, {
+          kind: payload.architecture,
+          horizon: payload.horizon,
+          ...(payload.params ? { params: payload.params } : {}),
+          ...(payload.seed !== undefined ? { seed: payload.seed } : {}),
+          ...(signal ? { signal } : {}),
+          ...(checkpoints.resume ? { resumeFrom: checkpoints.resume.io } : {}),
+          checkpoint: checkpoints.hook,
+          onEpochEnd: progressReporter(job, startedAt, checkpoints),
+        });
+        try {
+          const lastDate = dates.at(-1)!;
+          result = {
+            series: payload.series,
+            // Returns to the event loop between steps: a 365-step forecast with a 365-point window
+            // takes about a minute on wasm, longer than the job lock.
+            forecast: await model.forecast(payload.horizon, undefined, signal ? { signal } : {}),
+            dates: nextDates(lastDate, typicalStepDays(dates) ?? 1, payload.horizon),
+            lastDate,
+            lastClose: closes.at(-1)!,
+            metrics: model.metrics,
+            durationMs: Date.now() - startedAt,
+            ...checkpoints.resumedFrom,
+          };
+        } finally {
+          model.dispose();
+        }
+      } catch (error) {
+        await checkpoints.failed(error);
+        throw error;
       }
+      await checkpoints.completed();
+      return result;
     } catch (error) {
       return settleFailure(error, job, token, signal);
     }

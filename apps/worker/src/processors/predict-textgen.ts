@@ -12,7 +12,7 @@ export const DEFAULT_GENERATION_LENGTH = 200;
  * Generates text with a registered textgen model. With `stream`, characters are appended to the
  * job's text stream as they come (the API relays them as server-sent events).
  */
-export async function predictText(ctx: ProcessorContext, job: Job, record: TextGenModelRecord, payload: PredictPayload): Promise<TextGenPredictResult> {
+export async function predictText(ctx: ProcessorContext, job: Job, record: TextGenModelRecord, payload: PredictPayload, signal?: AbortSignal): Promise<TextGenPredictResult> {
   const seedText = payload.seedText!;
   const length = payload.length ?? DEFAULT_GENERATION_LENGTH;
   const temperature = payload.temperature ?? 1;
@@ -36,6 +36,7 @@ export async function predictText(ctx: ProcessorContext, job: Job, record: TextG
         randomSeed,
         ...(payload.topK !== undefined ? { topK: payload.topK } : {}),
         ...(stream ? { onText: (chunk: string) => stream.write(chunk) } : {}),
+        ...(signal ? { signal } : {}),
       });
     },
   );

@@ -16,11 +16,11 @@ export function createPredictProcessor(ctx: ProcessorContext) {
       if (misfit) throw new UnrecoverableError(`invalid payload: ${misfit.message}`);
       switch (record.kind) {
         case 'price':
-          return await predictPrice(ctx, record, payload);
+          return await predictPrice(ctx, record, payload, signal);
         case 'textgen':
-          return await predictText(ctx, job, record, payload);
+          return await predictText(ctx, job, record, payload, signal);
         case 'seq2seq':
-          return await predictReply(ctx, record, payload);
+          return await predictReply(ctx, record, payload, signal);
       }
     } catch (error) {
       return settleFailure(error, job, token, signal);

@@ -1,36 +1,61 @@
 import type { Job } from 'bullmq';
-import { trainPriceModel, type TrainProgress as ModelProgress } from '@mlq/models';
+import { trainPriceModel, type PriceModel, type TrainProgress as ModelProgress } from '@mlq/models';
 import type { PriceProgress, PriceTrainPayload, PriceTrainResult } from '@mlq/jobs';
 import type { ProcessorContext } from '../context.ts';
 import { typicalStepDays } from '../forecast-dates.ts';
+import { JobCheckpoints } from '../training-checkpoints.ts';
 import { defaultModelName, saveAndRegister } from './register-model.ts';
 
-/** Reports each epoch as job progress, with an ETA from the mean epoch time so far. */
-export function progressReporter(job: Job, startedAt: number) {
+/**
+ * Reports each epoch as job progress, with an ETA from the mean epoch time of this attempt, and
+ * where the checkpoints stand.
+ */
+export function progressReporter(job: Job, startedAt: number, checkpoints: JobCheckpoints) {
+  const firstEpoch = checkpoints.resume?.epoch ?? 0;
   return async (p: ModelProgress) => {
-    const perEpoch = (Date.now() - startedAt) / p.epoch;
-    const progress: PriceProgress = { kind: 'price', ...p, etaMs: Math.round(perEpoch * (p.epochs - p.epoch)) };
+    const perEpoch = (Date.now() - startedAt) / Math.max(1, p.epoch - firstEpoch);
+    const progress: PriceProgress = {
+      kind: 'price',
+      ...p,
+      etaMs: Math.round(perEpoch * (p.epochs - p.epoch)),
+      ...checkpoints.resumedFrom,
+      checkpointEpoch: checkpoints.newest?.epoch ?? null,
+      checkpointStep: checkpoints.newest?.step ?? null,
+    };
     await job.updateProgress(progress);
   };
 }
 
-/** Trains a price model on one series, stores and registers it, and keeps it hot in the cache. */
+/**
+ * Trains a price model on one series, stores and registers it, and keeps it hot in the cache. An
+ * LSTM checkpoints at each epoch end and when the worker releases the job at shutdown; an attempt
+ * that finds a checkpoint (a retry after a crash, a released job) continues from it.
+ */
 export async function trainPrice(ctx: ProcessorContext, job: Job, payload: PriceTrainPayload, signal: AbortSignal | undefined): Promise<PriceTrainResult> {
   const startedAt = Date.now();
   const architecture = payload.architecture ?? 'lstm';
   const { collection } = await ctx.datasets.series(payload.dataset);
   const closes = collection.closes(payload.series);
   const dates = collection.dates(payload.series);
-  const model = await trainPriceModel(closes, {
-    kind: architecture,
-    ...(payload.params ? { params: payload.params } : {}),
-    ...(payload.horizon !== undefined ? { horizon: payload.horizon } : {}),
-    ...(payload.holdout !== undefined ? { holdout: payload.holdout } : {}),
-    ...(payload.seed !== undefined ? { seed: payload.seed } : {}),
-    ...(signal ? { signal } : {}),
-    threads: ctx.trainingThreads,
-    onEpochEnd: progressReporter(job, startedAt),
-  });
+  const checkpoints = await JobCheckpoints.open(ctx, job, signal);
+  let model: PriceModel;
+  try {
+    model = await trainPriceModel(closes, {
+      kind: architecture,
+      ...(payload.params ? { params: payload.params } : {}),
+      ...(payload.horizon !== undefined ? { horizon: payload.horizon } : {}),
+      ...(payload.holdout !== undefined ? { holdout: payload.holdout } : {}),
+      ...(payload.seed !== undefined ? { seed: payload.seed } : {}),
+      ...(signal ? { signal } : {}),
+      ...(checkpoints.resume ? { resumeFrom: checkpoints.resume.io } : {}),
+      checkpoint: checkpoints.hook,
+      threads: ctx.trainingThreads,
+      onEpochEnd: progressReporter(job, startedAt, checkpoints),
+    });
+  } catch (error) {
+    await checkpoints.failed(error);
+    throw error;
+  }
   const record = await saveAndRegister(ctx, job, model, {
     name: payload.name ?? defaultModelName(payload.dataset, payload.series, architecture),
     kind: 'price',
@@ -43,6 +68,7 @@ export async function trainPrice(ctx: ProcessorContext, job: Job, payload: Price
     lastDate: dates.at(-1) ?? null,
     dateStepDays: typicalStepDays(dates),
   });
+  await checkpoints.completed();
   return {
     modelId: record.id,
     name: record.name,
@@ -53,5 +79,6 @@ export async function trainPrice(ctx: ProcessorContext, job: Job, payload: Price
     epochs: model.params.epochs ?? 0,
     durationMs: Date.now() - startedAt,
     backend: ctx.backend.name,
+    ...checkpoints.resumedFrom,
   };
 }

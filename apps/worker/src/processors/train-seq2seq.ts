@@ -1,27 +1,49 @@
 import type { Job } from 'bullmq';
-import { trainSeq2Seq as trainChatModel, type Seq2SeqProgress as ModelProgress } from '@mlq/models';
+import { trainSeq2Seq as trainChatModel, type ChatModel, type Seq2SeqProgress as ModelProgress } from '@mlq/models';
 import type { Seq2SeqProgress, Seq2SeqTrainPayload, Seq2SeqTrainResult } from '@mlq/jobs';
 import type { ProcessorContext } from '../context.ts';
+import { JobCheckpoints } from '../training-checkpoints.ts';
 import { defaultModelName, saveAndRegister } from './register-model.ts';
 
-/** Trains a seq2seq chat model on a pairs dataset, optionally starting from uploaded word vectors. */
+/**
+ * Trains a seq2seq chat model on a pairs dataset, optionally starting from uploaded word vectors.
+ * Checkpoints at each epoch end and when the worker releases the job at shutdown; an attempt that
+ * finds a checkpoint (a retry after a crash, a released job) continues from it.
+ */
 export async function trainSeq2Seq(ctx: ProcessorContext, job: Job, payload: Seq2SeqTrainPayload, signal: AbortSignal | undefined): Promise<Seq2SeqTrainResult> {
   const startedAt = Date.now();
   const { pairs } = await ctx.datasets.pairs(payload.dataset);
   const vectors = payload.wordVectors ? (await ctx.datasets.wordVectors(payload.wordVectors)).vectors : undefined;
   let probes: ModelProgress['probes'] = [];
-  const model = await trainChatModel(pairs, {
-    ...(payload.params ? { params: payload.params } : {}),
-    ...(payload.seed !== undefined ? { seed: payload.seed } : {}),
-    ...(signal ? { signal } : {}),
-    threads: ctx.trainingThreads,
-    ...(vectors ? { wordVectors: vectors } : {}),
-    onEpochEnd: async (epoch) => {
-      probes = epoch.probes;
-      const perEpoch = (Date.now() - startedAt) / epoch.epoch;
-      await job.updateProgress({ kind: 'seq2seq', ...epoch, etaMs: Math.round(perEpoch * (epoch.epochs - epoch.epoch)) } satisfies Seq2SeqProgress);
-    },
-  });
+  const checkpoints = await JobCheckpoints.open(ctx, job, signal);
+  const firstEpoch = checkpoints.resume?.epoch ?? 0;
+  let model: ChatModel;
+  try {
+    model = await trainChatModel(pairs, {
+      ...(payload.params ? { params: payload.params } : {}),
+      ...(payload.seed !== undefined ? { seed: payload.seed } : {}),
+      ...(signal ? { signal } : {}),
+      threads: ctx.trainingThreads,
+      ...(vectors ? { wordVectors: vectors } : {}),
+      ...(checkpoints.resume ? { resumeFrom: checkpoints.resume.io } : {}),
+      checkpoint: checkpoints.hook,
+      onEpochEnd: async (epoch) => {
+        probes = epoch.probes;
+        const perEpoch = (Date.now() - startedAt) / Math.max(1, epoch.epoch - firstEpoch);
+        await job.updateProgress({
+          kind: 'seq2seq',
+          ...epoch,
+          etaMs: Math.round(perEpoch * (epoch.epochs - epoch.epoch)),
+          ...checkpoints.resumedFrom,
+          checkpointEpoch: checkpoints.newest?.epoch ?? null,
+          checkpointStep: checkpoints.newest?.step ?? null,
+        } satisfies Seq2SeqProgress);
+      },
+    });
+  } catch (error) {
+    await checkpoints.failed(error);
+    throw error;
+  }
   const { metrics, metadata } = model;
   const record = await saveAndRegister(ctx, job, model, {
     name: payload.name ?? defaultModelName(payload.dataset, 'seq2seq'),
@@ -33,6 +55,7 @@ export async function trainSeq2Seq(ctx: ProcessorContext, job: Job, payload: Seq
     params: metadata.params as unknown as Record<string, unknown>,
     metrics: { ...metrics, pairs: metadata.pairs, embeddingCoverage: metadata.embeddingCoverage, seed: metadata.seed },
   });
+  await checkpoints.completed();
   return {
     modelId: record.id,
     name: record.name,
@@ -47,5 +70,6 @@ export async function trainSeq2Seq(ctx: ProcessorContext, job: Job, payload: Seq
     epochs: metrics.epochs,
     durationMs: Date.now() - startedAt,
     backend: ctx.backend.name,
+    ...checkpoints.resumedFrom,
   };
 }

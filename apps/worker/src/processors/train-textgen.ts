@@ -1,9 +1,8 @@
 import type { Job } from 'bullmq';
-import { ModelError, trainTextModel, useFastRecurrent, type TextModel, type TextTrainProgress } from '@mlq/models';
+import { trainTextModel, useFastRecurrent, type TextModel, type TextTrainProgress } from '@mlq/models';
 import type { TextGenProgress, TextGenTrainPayload, TextGenTrainResult } from '@mlq/jobs';
 import type { ProcessorContext } from '../context.ts';
-import { AbortReason } from '../job-guards.ts';
-import { TextCheckpointStore } from '../text-checkpoints.ts';
+import { JobCheckpoints } from '../training-checkpoints.ts';
 import { defaultModelName, saveAndRegister } from './register-model.ts';
 
 /** Step progress is written at most this often (an epoch of tiny Shakespeare is hundreds of steps). */
@@ -11,17 +10,14 @@ const STEP_PROGRESS_INTERVAL_MS = 2_000;
 
 /**
  * Trains a character-level text generator. Checkpoints go to the store every
- * `checkpointEverySteps` steps and at each epoch end; an attempt that finds one (a retry after a
+ * `checkpointEverySteps` steps, at each epoch end and when the worker releases the job at shutdown; an attempt that finds one (a retry after a
  * crash, a job released by a worker shutting down) continues from it instead of starting over.
  */
 export async function trainTextGen(ctx: ProcessorContext, job: Job, payload: TextGenTrainPayload, signal: AbortSignal | undefined): Promise<TextGenTrainResult> {
   const startedAt = Date.now();
   const { text } = await ctx.datasets.text(payload.dataset);
-  const checkpoints = new TextCheckpointStore(ctx.store, job.id!);
-  const found = await checkpoints.latest();
-  if (found && 'problem' in found) ctx.log.warn({ jobId: job.id, problem: found.problem }, 'starting over: the checkpoint cannot be resumed');
-  const resume = found && 'io' in found ? found : undefined;
-  if (resume) ctx.log.info({ jobId: job.id, step: resume.step }, 'resuming from checkpoint');
+  const checkpoints = await JobCheckpoints.open(ctx, job, signal);
+  const { resume } = checkpoints;
   const preset = payload.preset ?? 'default';
   // A talk-sized step takes ~10 s on wasm with the fast layers, ~110 s with the stock ones, minutes on cpu.
   if (preset === 'talk' && (ctx.backend.name === 'cpu' || (ctx.backend.name === 'wasm' && !useFastRecurrent()))) {
@@ -52,8 +48,8 @@ export async function trainTextGen(ctx: ProcessorContext, job: Job, payload: Tex
     ...(resume ? { resumeFrom: resume.io } : {}),
     threads: ctx.trainingThreads,
     checkpoint: async (checkpoint) => {
-      await checkpoints.save(checkpoint.step, checkpoint.save);
-      checkpointStep = checkpoint.step;
+      await checkpoints.hook(checkpoint);
+      checkpointStep = checkpoints.newest?.step ?? null;
     },
     onStep: async (step) => {
       if (Date.now() - lastWrite < STEP_PROGRESS_INTERVAL_MS) return;
@@ -76,11 +72,7 @@ export async function trainTextGen(ctx: ProcessorContext, job: Job, payload: Tex
   try {
     model = await training;
   } catch (error) {
-    // Keep the checkpoints for a run that will go on (a retry, or a job released at shutdown);
-    // drop them when this was the end: cancelled, bad input, or the last attempt.
-    const released = signal?.aborted && signal.reason === AbortReason.shutdown;
-    const final = error instanceof ModelError || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
-    if (!released && final) await checkpoints.remove().catch(() => undefined);
+    await checkpoints.failed(error);
     throw error;
   }
   const { params, metrics } = model;
@@ -94,8 +86,7 @@ export async function trainTextGen(ctx: ProcessorContext, job: Job, payload: Tex
     params: params as unknown as Record<string, unknown>,
     metrics: { ...metrics, history: undefined, seed: model.metadata.seed } as unknown as Record<string, unknown>,
   });
-  // The model is saved: its checkpoints are no longer needed.
-  await checkpoints.remove().catch((error: unknown) => ctx.log.warn({ err: error, jobId: job.id }, 'could not remove checkpoints'));
+  await checkpoints.completed();
   return {
     modelId: record.id,
     name: record.name,

@@ -29,19 +29,19 @@ describe('PriceModel save, load and forecast', () => {
     expect(Object.keys(metadata)).toEqual(expect.arrayContaining(['scaler', 'historyTail', 'metrics', 'backend', 'createdAt', 'tfjsVersion']));
 
     const loaded = await loadPriceModel(io);
-    expect(loaded.forecast(7)).toEqual(model.forecast(7));
+    expect(await loaded.forecast(7)).toEqual(await model.forecast(7));
     const history = series.slice(0, 50);
-    expect(loaded.forecast(3, history)).toEqual(model.forecast(3, history));
+    expect(await loaded.forecast(3, history)).toEqual(await model.forecast(3, history));
     expect(loaded.metrics).toEqual(model.metrics);
     expect(loaded.metadata).toEqual(model.metadata);
     expect(loaded.byteSize()).toBe(model.byteSize());
 
     model.dispose();
-    for (let i = 0; i < 100; i++) expect(loaded.forecast(3)).toHaveLength(3);
+    for (let i = 0; i < 100; i++) expect(await loaded.forecast(3)).toHaveLength(3);
     loaded.dispose();
     loaded.dispose(); // idempotent
     expect(tf.memory().numTensors).toBe(baseline);
-    expect(() => loaded.forecast()).toThrow(/disposed/);
+    await expect(loaded.forecast()).rejects.toThrow(/disposed/);
   });
 
   it('round-trips a linear model as metadata.json alone', async () => {
@@ -51,18 +51,18 @@ describe('PriceModel save, load and forecast', () => {
     expect([...io.files.keys()]).toEqual(['metadata.json']);
     const loaded = await loadPriceModel(io);
     expect(loaded.kind).toBe('linear');
-    expect(loaded.forecast()).toEqual(model.forecast());
-    expect(loaded.forecast(4, [5, 6, 7])).toEqual(model.forecast(4, [5, 6, 7]));
+    expect(await loaded.forecast()).toEqual(await model.forecast());
+    expect(await loaded.forecast(4, [5, 6, 7])).toEqual(await model.forecast(4, [5, 6, 7]));
     expect(loaded.metrics).toEqual(model.metrics);
   });
 
   it('explains what is wrong with a forecast request or a stored model', async () => {
     const model = await trainPriceModel(series, { kind: 'lstm', params: { ...tiny, epochs: 1 } });
-    expect(() => model.forecast(3, series.slice(0, 11))).toThrow(new NotEnoughDataError(11, 12, 'a forecast from history with window 12'));
-    expect(() => model.forecast(3, [...series.slice(0, 20), Number.NaN])).toThrow(new InvalidSeriesError('history value at index 20 is NaN, not a finite number', 20));
-    expect(() => model.forecast(3, [...series.slice(0, 20), 0])).toThrow(/history value at index 11 is 0; this model uses relative scaling/);
-    expect(() => model.forecast(366)).toThrow(new ModelConfigError('horizon', 'must be <= 365, got 366'));
-    expect(() => model.forecast(2.5)).toThrow(/horizon must be an integer/);
+    await expect(model.forecast(3, series.slice(0, 11))).rejects.toThrow(new NotEnoughDataError(11, 12, 'a forecast from history with window 12'));
+    await expect(model.forecast(3, [...series.slice(0, 20), Number.NaN])).rejects.toThrow(new InvalidSeriesError('history value at index 20 is NaN, not a finite number', 20));
+    await expect(model.forecast(3, [...series.slice(0, 20), 0])).rejects.toThrow(/history value at index 11 is 0; this model uses relative scaling/);
+    await expect(model.forecast(366)).rejects.toThrow(new ModelConfigError('horizon', 'must be <= 365, got 366'));
+    await expect(model.forecast(2.5)).rejects.toThrow(/horizon must be an integer/);
     model.dispose();
 
     const io = memoryArtifacts();
@@ -82,7 +82,7 @@ describe('PriceModel save, load and forecast', () => {
       .reverse();
     expect(closes.length).toBeGreaterThan(1000);
     const model = await trainPriceModel(closes, { kind: 'lstm', params: { window: 10, units1: 8, units2: 8, epochs: 2, batchSize: 256 }, seed: 1 });
-    const forecast = model.forecast(10);
+    const forecast = await model.forecast(10);
     const last = closes.at(-1)!;
     expect(forecast).toHaveLength(10);
     expect(forecast.every((v) => Number.isFinite(v) && v > last / 2 && v < last * 2)).toBe(true);

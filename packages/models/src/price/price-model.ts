@@ -43,9 +43,10 @@ export class PriceModel {
    * The next `horizon` closes (1–365; default: the horizon it was trained with), after the
    * training series or after `history` (oldest first) when given. An LSTM forecasts recursively
    * from the last `window` values (so `history` needs at least `window`); a linear model fits its
-   * line to `history` (at least 2 values) and extends it. Returns finite numbers in price units.
+   * line to `history` (at least 2 values) and extends it. Resolves to finite numbers in price
+   * units; returns to the event loop between steps (`signal` is checked there).
    */
-  forecast(horizon: number = this.metadata.horizon, history?: readonly number[]): number[] {
+  async forecast(horizon: number = this.metadata.horizon, history?: readonly number[], options: { signal?: AbortSignal } = {}): Promise<number[]> {
     if (this.#disposed) throw new ModelError('this price model was disposed');
     checkHorizon('horizon', horizon);
     if (history) assertFiniteSeries(history, 'history');
@@ -55,7 +56,10 @@ export class PriceModel {
       const source = history ?? this.metadata.historyTail;
       if (source.length < window) throw new NotEnoughDataError(source.length, window, `a forecast from history with window ${window}`);
       if (this.metadata.scaler!.kind === 'relative') assertPositiveSeries(source.slice(-window), 'history');
-      result = forecastRecursive(this.#network, this.metadata.scaler!, source, window, horizon);
+      const assertAlive = () => {
+        if (this.#disposed) throw new ModelError('this price model was disposed during a forecast');
+      };
+      result = await forecastRecursive(this.#network, this.metadata.scaler!, source, window, horizon, { ...options, assertAlive });
     } else if (history) {
       if (history.length < MIN_LINEAR_POINTS) throw new NotEnoughDataError(history.length, MIN_LINEAR_POINTS, 'a linear forecast from history');
       result = predictLinear(fitLinear(history), history.length, horizon);

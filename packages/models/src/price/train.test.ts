@@ -26,7 +26,7 @@ describe('price LSTM', () => {
     expect(lstm.rmse).toBeLessThan(0.7 * naive.rmse);
     expect(multiStep.model.rmse).toBeLessThan(0.7 * multiStep.naive.rmse);
     expect(model.metadata.params!.scaling).toBe(scaling === 'auto' ? 'relative' : 'minmax');
-    const forecast = model.forecast();
+    const forecast = await model.forecast();
     expect(forecast).toHaveLength(12);
     expect(forecast.every((v) => v > 80 && v < 120)).toBe(true);
     model.dispose();
@@ -48,9 +48,9 @@ describe('price LSTM', () => {
   it('trains the same model from the same seed, and another from another seed', async () => {
     const train = (seed: number) => trainPriceModel(series.slice(0, 150), { kind: 'lstm', params: { ...small, epochs: 3 }, horizon: 6, seed });
     const [a, b, c] = [await train(7), await train(7), await train(8)];
-    expect(b.forecast()).toEqual(a.forecast());
+    expect(await b.forecast()).toEqual(await a.forecast());
     expect(b.metrics).toEqual(a.metrics);
-    expect(c.forecast()).not.toEqual(a.forecast());
+    expect(await c.forecast()).not.toEqual(await a.forecast());
     for (const model of [a, b, c]) model.dispose();
   });
 
@@ -154,12 +154,12 @@ describe('linear baseline model', () => {
     const model = await trainPriceModel(line, { kind: 'linear', horizon: 3 });
     expect(model.kind).toBe('linear');
     expect(model.metadata.holdout).toBe(3);
-    expect(model.forecast()).toEqual([35, 35.5, 36].map((v) => expect.closeTo(v, 8)));
+    expect(await model.forecast()).toEqual([35, 35.5, 36].map((v) => expect.closeTo(v, 8)));
     expect(model.metrics.model.rmse).toBeCloseTo(0, 8);
     expect(model.metrics.linear.rmse).toBeCloseTo(0, 8);
     expect(model.metrics.naive.rmse).toBeCloseTo(0.5, 8);
     expect(model.metrics.multiStep.naive.mae).toBeCloseTo((0.5 + 1 + 1.5) / 3, 8);
-    expect(model.forecast(2, [1, 2, 3])).toEqual([4, 5].map((v) => expect.closeTo(v, 8)));
-    expect(() => model.forecast(2, [1])).toThrow(NotEnoughDataError);
+    expect(await model.forecast(2, [1, 2, 3])).toEqual([4, 5].map((v) => expect.closeTo(v, 8)));
+    await expect(model.forecast(2, [1])).rejects.toThrow(NotEnoughDataError);
   });
 });

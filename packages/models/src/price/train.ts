@@ -1,6 +1,12 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { NotEnoughDataError, TrainingCancelledError, TrainingDivergedError } from '../errors.ts';
+import { ModelConfigError, ModelError, NotEnoughDataError, TrainingCancelledError, TrainingDivergedError } from '../errors.ts';
+import type { ArtifactIO } from '../io.ts';
+import { EventLoopYielder } from '../event-loop.ts';
+import { createCheckpointer, type CheckpointHook, type TrainingCheckpoint } from '../checkpoint/hook.ts';
+import { fingerprintNumbers, sameFingerprint } from '../checkpoint/files.ts';
+import { readTfjsOptimizer, restoreTfjsOptimizer } from '../checkpoint/tfjs-optimizer.ts';
+import { deriveSeed, RandomStream, shuffledIndices } from '../textgen/random.ts';
 import { DataParallelGradients } from '../parallel/data-parallel.ts';
 import { splitTensorBatch } from '../parallel/objectives.ts';
 import { usableTrainingThreads } from '../parallel/threads.ts';
@@ -10,20 +16,12 @@ import { PRICE_MODEL_FORMAT, PRICE_MODEL_FORMAT_VERSION, type PriceModelMetadata
 import { fitLinear, predictLinear } from './linear.ts';
 import { evaluateHoldout } from './metrics.ts';
 import { buildPriceLstm } from './model.ts';
-import { forecastRecursive, predictNextCloses } from './predict.ts';
+import { forecastRecursive, predictNextClosesInChunks } from './predict.ts';
+import { PRICE_CHECKPOINT_FORMAT, PRICE_CHECKPOINT_FORMAT_VERSION, readPriceCheckpoint, writePriceCheckpoint, type PriceEpochMetrics, type PriceTrainingPosition } from './checkpoint.ts';
 import { PriceModel } from './price-model.ts';
-import { createRandom } from '../samples/synthetic.ts';
 
 /** What `onEpochEnd` receives after each epoch. */
-export interface TrainProgress {
-  /** 1-based. */
-  epoch: number;
-  epochs: number;
-  /** Mean training loss of the epoch: MSE on scaled values. */
-  loss: number;
-  /** MSE on the validation windows; null when `validationSplit` leaves none. */
-  valLoss: number | null;
-}
+export type TrainProgress = PriceEpochMetrics;
 
 export interface TrainPriceModelOptions {
   /** `lstm`: the talk's network; `linear`: least squares on the time index (no tfjs). */
@@ -36,11 +34,19 @@ export interface TrainPriceModelOptions {
   holdout?: number;
   /** Checked after every batch; aborting rejects with `TrainingCancelledError`. */
   signal?: AbortSignal;
-  /** Called (and awaited) after every epoch. */
+  /** Called (and awaited) after every epoch, after its checkpoint. */
   onEpochEnd?: (progress: TrainProgress) => void | Promise<void>;
   /**
-   * Seeds the initial weights and each epoch's window order: with `dropout: 0` the same seed
-   * trains the same model on one backend (see `buildPriceLstm` for what stays random).
+   * Called (and awaited) at each epoch end and when `signal` aborts between batches; call
+   * `save(io)` to persist (see `writePriceCheckpoint` for the files).
+   */
+  checkpoint?: CheckpointHook;
+  /** A checkpoint (written through `checkpoint`) to continue from, with the same series, holdout and params (`epochs` may differ). */
+  resumeFrom?: ArtifactIO;
+  /**
+   * Seeds the initial weights and each epoch's window order (derived from the seed and the epoch
+   * number): with `dropout: 0` the same seed trains the same model on one backend, resumed or not
+   * (see `buildPriceLstm` for what stays random). @defaultValue random; a resumed run keeps its checkpoint's
    */
   seed?: number;
   /**
@@ -50,16 +56,6 @@ export interface TrainPriceModelOptions {
    * @defaultValue 1
    */
   threads?: number;
-}
-
-/** 0…count-1 in a Fisher–Yates order drawn from `random`. */
-function shuffledIndices(count: number, random: () => number): Int32Array {
-  const indices = Int32Array.from({ length: count }, (_, i) => i);
-  for (let i = count - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1));
-    [indices[i], indices[j]] = [indices[j]!, indices[i]!];
-  }
-  return indices;
 }
 
 /** Price shards below this many windows cost more in messaging than they save (measured: `npm run bench`, section recurrent). */
@@ -126,15 +122,16 @@ export async function trainPriceModel(closes: readonly number[], options: TrainP
   const { train } = splitHoldout(closes, holdout);
   const scaler = fitPriceScaler(params.scaling, train);
   const resolved: PriceLstmParams = { ...params, scaling: scaler.kind };
-  const model = await fitPriceLstm(train, scaler, resolved, options);
+  const model = await fitPriceLstm(train, scaler, resolved, holdout, options);
   try {
-    const oneStep = predictNextCloses(
+    const oneStep = await predictNextClosesInChunks(
       model,
       scaler,
       Array.from({ length: holdout }, (_, i) => closes.slice(n - holdout + i - window, n - holdout + i)),
       window,
+      options.signal ? { signal: options.signal } : {},
     );
-    const multiStep = forecastRecursive(model, scaler, train, window, holdout);
+    const multiStep = await forecastRecursive(model, scaler, train, window, holdout, options.signal ? { signal: options.signal } : {});
     if (![...oneStep, ...multiStep].every(Number.isFinite)) throw new TrainingDivergedError('training diverged: holdout predictions are not finite');
     const metadata: PriceModelMetadata = {
       ...baseMetadata(closes, horizon, holdout),
@@ -151,69 +148,146 @@ export async function trainPriceModel(closes: readonly number[], options: TrainP
   }
 }
 
+/** Where a fit starts: fresh weights at step 0, or a checkpoint's. */
+interface FitStart {
+  model: tfl.LayersModel;
+  optimizer: tf.Optimizer;
+  seed: number;
+  position: PriceTrainingPosition;
+}
+
+/** A fresh network, or the checkpoint's weights and RMSprop state in a network built as a fresh one is. */
+async function startFit(train: readonly number[], scaler: PriceScaler, params: PriceLstmParams, holdout: number, options: TrainPriceModelOptions): Promise<FitStart> {
+  if (!options.resumeFrom) {
+    const seed = options.seed ?? Math.floor(Math.random() * 2 ** 32);
+    return { ...buildPriceLstm(params, seed), seed, position: { step: 0, epoch: 0, batchInEpoch: 0, epochLossSum: 0, history: [] } };
+  }
+  const checkpoint = await readPriceCheckpoint(options.resumeFrom);
+  const { state } = checkpoint;
+  let built: { model: tfl.LayersModel; optimizer: tf.Optimizer } | undefined;
+  try {
+    if (!sameFingerprint(state.series, fingerprintNumbers(train)) || state.holdout !== holdout) {
+      throw new ModelError(`resumeFrom: the checkpoint was trained on another series or holdout (${state.series.length} training points, holdout ${state.holdout}; given ${train.length}, ${holdout})`);
+    }
+    if (options.seed !== undefined && options.seed !== state.seed) throw new ModelConfigError('seed', `differs from the checkpoint's (${state.seed}); a resumed run keeps its seed`);
+    for (const field of Object.keys(params) as Array<keyof PriceLstmParams>) {
+      if (field !== 'epochs' && params[field] !== state.params[field]) {
+        throw new ModelConfigError(field, `differs from the checkpoint's (${String(state.params[field])}); a resumed run may change only epochs`);
+      }
+    }
+    built = buildPriceLstm(params, state.seed);
+    const network = built.model;
+    tf.tidy(() => network.setWeights(checkpoint.network.getWeights()));
+    if (checkpoint.optimizer.values.length > 0) await restoreTfjsOptimizer(built.optimizer, checkpoint.optimizer);
+    return { ...built, seed: state.seed, position: structuredClone(state.position) };
+  } catch (error) {
+    built?.model.dispose();
+    built?.optimizer.dispose();
+    throw error;
+  } finally {
+    checkpoint.network.dispose();
+  }
+}
+
 /**
- * Builds and fits the LSTM on the training part. The most recent `validationSplit` of the
- * windows give the validation loss. Returns the fitted network (the caller owns it); on any
+ * Builds (or restores) and fits the LSTM on the training part. The most recent `validationSplit`
+ * of the windows give the validation loss. Returns the fitted network (the caller owns it); on any
  * failure disposes the network, and always the window tensors and the optimizer.
  */
-async function fitPriceLstm(train: readonly number[], scaler: PriceScaler, params: PriceLstmParams, options: TrainPriceModelOptions): Promise<tfl.LayersModel> {
+async function fitPriceLstm(train: readonly number[], scaler: PriceScaler, params: PriceLstmParams, holdout: number, options: TrainPriceModelOptions): Promise<tfl.LayersModel> {
   const { signal } = options;
-  const windows = createWindows(train, params.window, scaler);
-  const validationCount = Math.floor(windows.count * params.validationSplit);
-  const fitCount = windows.count - validationCount;
-  const [xs, xsVal] = tf.split(windows.xs, [fitCount, validationCount], 0) as [tf.Tensor3D, tf.Tensor3D];
-  const [ys, ysVal] = tf.split(windows.ys, [fitCount, validationCount], 0) as [tf.Tensor2D, tf.Tensor2D];
-  tf.dispose([windows.xs, windows.ys]);
-
-  const { model, optimizer } = buildPriceLstm(params, options.seed);
-  let divergedAt: string | undefined;
-  const stopIfDiverged = (where: string, loss: number) => {
-    if (divergedAt === undefined && !Number.isFinite(loss)) divergedAt = `${where}: loss ${String(loss)}`;
-  };
-  // Each epoch's order comes from a PRNG seeded with `seed` (tfjs' own shuffle uses Math.random),
-  // so the same seed trains the same model.
-  const random = createRandom(options.seed ?? Math.floor(Math.random() * 2 ** 32));
+  const { model, optimizer, seed, position } = await startFit(train, scaler, params, holdout, options);
   let gradients: DataParallelGradients | undefined;
+  let tensors: tf.Tensor[] = [];
   try {
+    const windows = createWindows(train, params.window, scaler);
+    const validationCount = Math.floor(windows.count * params.validationSplit);
+    const fitCount = windows.count - validationCount;
+    const [xs, xsVal] = tf.split(windows.xs, [fitCount, validationCount], 0) as [tf.Tensor3D, tf.Tensor3D];
+    const [ys, ysVal] = tf.split(windows.ys, [fitCount, validationCount], 0) as [tf.Tensor2D, tf.Tensor2D];
+    tf.dispose([windows.xs, windows.ys]);
+    tensors = [xs, ys, xsVal, ysVal];
+    const batches = Math.ceil(fitCount / params.batchSize);
     const threads = usableTrainingThreads(options.threads ?? 1, Math.min(params.batchSize, fitCount), MIN_WINDOWS_PER_THREAD);
     gradients = await DataParallelGradients.start(model, threads, { kind: 'mean-squared-error' });
-    for (let epoch = 0; epoch < params.epochs && !signal?.aborted && divergedAt === undefined; epoch++) {
-      const order = tf.tensor1d(shuffledIndices(fitCount, random), 'int32');
-      const [epochXs, epochYs] = [tf.gather(xs, order), tf.gather(ys, order)];
-      order.dispose();
-      let lossSum = 0;
-      try {
-        for (let start = 0, batch = 1; start < fitCount && !signal?.aborted && divergedAt === undefined; start += params.batchSize, batch++) {
-          const size = Math.min(params.batchSize, fitCount - start);
-          const [batchXs, batchYs] = [epochXs.slice(start, size), epochYs.slice(start, size)];
-          try {
-            const { loss, grads } = await gradients.compute(splitTensorBatch(batchXs, batchYs, threads));
+
+    const checkpointer = createCheckpointer(options.checkpoint, async (io) => {
+      await writePriceCheckpoint(io, {
+        state: {
+          format: PRICE_CHECKPOINT_FORMAT,
+          formatVersion: PRICE_CHECKPOINT_FORMAT_VERSION,
+          params,
+          seed,
+          scaler,
+          holdout,
+          series: fingerprintNumbers(train),
+          position: structuredClone(position),
+          createdAt: new Date().toISOString(),
+        },
+        network: model,
+        optimizer: await readTfjsOptimizer(optimizer),
+      });
+    });
+    if (position.step > 0) checkpointer.resumedAt(position.step);
+    const checkpoint = (reason: TrainingCheckpoint['reason']) => checkpointer.offer(reason, position.step, position.history.length);
+
+    const fitEpochs = async () => {
+      while (position.epoch < params.epochs) {
+        // The epoch's order derives from the seed and the epoch number (tfjs' own shuffle uses
+        // Math.random), so the same seed trains the same model, resumed or not.
+        const order = tf.tensor1d(Int32Array.from(shuffledIndices(fitCount, deriveSeed(seed, RandomStream.shuffle, position.epoch))), 'int32');
+        const [epochXs, epochYs] = [tf.gather(xs, order), tf.gather(ys, order)];
+        order.dispose();
+        try {
+          while (position.batchInEpoch < batches) {
+            throwIfAborted(signal);
+            const start = position.batchInEpoch * params.batchSize;
+            const size = Math.min(params.batchSize, fitCount - start);
+            const [batchXs, batchYs] = [epochXs.slice(start, size), epochYs.slice(start, size)];
+            let loss: number;
             try {
-              optimizer.applyGradients(grads);
+              const step = await gradients!.compute(splitTensorBatch(batchXs, batchYs, threads));
+              loss = step.loss;
+              try {
+                optimizer.applyGradients(step.grads);
+              } finally {
+                tf.dispose(Object.values(step.grads));
+              }
             } finally {
-              tf.dispose(Object.values(grads));
+              tf.dispose([batchXs, batchYs]);
             }
-            stopIfDiverged(`batch ${batch}`, loss);
-            lossSum += loss * size;
-          } finally {
-            tf.dispose([batchXs, batchYs]);
+            if (!Number.isFinite(loss)) {
+              throw new TrainingDivergedError(`training diverged at epoch ${position.epoch + 1}, batch ${position.batchInEpoch + 1}: loss ${String(loss)}; try a lower learningRate (was ${params.learningRate})`);
+            }
+            position.step++;
+            position.batchInEpoch++;
+            position.epochLossSum += loss * size;
+            // Hands the event loop back after every batch: BullMQ renews job locks from it.
+            await new Promise((resolve) => setImmediate(resolve));
           }
-          // Hands the event loop back after every batch: BullMQ renews job locks from it.
-          await new Promise((resolve) => setImmediate(resolve));
+        } finally {
+          tf.dispose([epochXs, epochYs]);
         }
-      } finally {
-        tf.dispose([epochXs, epochYs]);
+        const valLoss = validationCount > 0 ? await meanSquaredErrorOf(model, xsVal, ysVal, params.batchSize, signal) : null;
+        if (valLoss !== null && !Number.isFinite(valLoss)) {
+          throw new TrainingDivergedError(`training diverged at epoch ${position.epoch + 1} (validation): loss ${String(valLoss)}; try a lower learningRate (was ${params.learningRate})`);
+        }
+        const metrics: PriceEpochMetrics = { epoch: position.epoch + 1, epochs: params.epochs, loss: position.epochLossSum / fitCount, valLoss };
+        position.history.push(metrics);
+        position.epoch++;
+        position.batchInEpoch = 0;
+        position.epochLossSum = 0;
+        await checkpoint('epoch');
+        await options.onEpochEnd?.(metrics);
       }
-      if (signal?.aborted || divergedAt !== undefined) break;
-      const loss = lossSum / fitCount;
-      const valLoss = validationCount > 0 ? meanSquaredErrorOf(model, xsVal, ysVal, params.batchSize) : null;
-      if (valLoss !== null) stopIfDiverged(`epoch ${epoch + 1} (validation)`, valLoss);
-      if (divergedAt !== undefined) break;
-      await options.onEpochEnd?.({ epoch: epoch + 1, epochs: params.epochs, loss, valLoss });
-    }
-    throwIfAborted(signal);
-    if (divergedAt !== undefined) {
-      throw new TrainingDivergedError(`training diverged at ${divergedAt}; try a lower learningRate (was ${params.learningRate})`);
+      throwIfAborted(signal);
+    };
+    try {
+      await fitEpochs();
+    } catch (error) {
+      // Released or cancelled between batches: where the run stands is a checkpoint to go on from.
+      if (error instanceof TrainingCancelledError) await checkpoint('abort');
+      throw error;
     }
     return model;
   } catch (error) {
@@ -221,12 +295,23 @@ async function fitPriceLstm(train: readonly number[], scaler: PriceScaler, param
     throw error;
   } finally {
     await gradients?.close();
-    tf.dispose([xs, ys, xsVal, ysVal]);
+    tf.dispose(tensors);
     optimizer.dispose();
   }
 }
 
-/** MSE of the model's predictions for `xs` against `ys`, in inference mode, `batchSize` rows at a time. */
-function meanSquaredErrorOf(model: tfl.LayersModel, xs: tf.Tensor, ys: tf.Tensor, batchSize: number): number {
-  return tf.tidy(() => tf.mean(tf.squaredDifference(ys, model.predict(xs, { batchSize }) as tf.Tensor)).dataSync()[0]!);
+/**
+ * MSE of the model's predictions for `xs` against `ys`, in inference mode, `batchSize` rows per
+ * forward pass, returning to the event loop between passes.
+ */
+async function meanSquaredErrorOf(model: tfl.LayersModel, xs: tf.Tensor, ys: tf.Tensor, batchSize: number, signal: AbortSignal | undefined): Promise<number> {
+  const yielder = new EventLoopYielder(signal);
+  const rows = xs.shape[0]!;
+  let sum = 0;
+  for (let first = 0; first < rows; first += batchSize) {
+    await yielder.maybeYield();
+    const size = Math.min(batchSize, rows - first);
+    sum += tf.tidy(() => tf.sum(tf.squaredDifference(ys.slice(first, size), model.predict(xs.slice(first, size)) as tf.Tensor)).dataSync()[0]!);
+  }
+  return sum / rows;
 }

@@ -28,14 +28,27 @@ afterAll(() => model?.dispose());
 const tokensOf = (replies: ChatReply | ChatReply[]) => (Array.isArray(replies) ? replies : [replies]).flatMap((reply) => reply.tokens);
 
 describe('a chat model trained on a small chat history', () => {
-  it('reproduces the trained replies: greedy token accuracy ≥ 90%', () => {
-    const report = evaluateTokenAccuracy(model, smallTalkPairs);
+  it('reproduces the trained replies: greedy token accuracy ≥ 90%', async () => {
+    const report = await evaluateTokenAccuracy(model, smallTalkPairs);
     expect(report.pairs).toBe(28);
     expect(report.total).toBe(smallTalkPairs.reduce((sum, pair) => sum + model.tokenizer.encodeReply(pair.reply).ids.length + 1, 0));
     expect(report.tokenAccuracy).toBeGreaterThanOrEqual(0.9);
     expect(model.reply('how was the trip?').text).toBe('amazing, the food was great');
     expect(model.metrics.tokenAccuracy).toBeGreaterThanOrEqual(0.9);
     expect(model.metadata.pairs).toEqual({ training: 28, validation: 0, skipped: 0 });
+  });
+
+  it('replies the same when it returns to the event loop between decoder steps, and stops when aborted', async () => {
+    const baseline = tf.memory().numTensors;
+    for (const message of ['how was the trip?', 'hi', 'unknown words here']) {
+      expect(await model.replyAsync(message)).toEqual([model.reply(message)]);
+      const beam = { strategy: 'beam', beamWidth: 4, n: 3, lengthPenalty: 0.5 } as const;
+      expect(await model.replyAsync(message, beam)).toEqual(model.reply(message, beam));
+    }
+    const controller = new AbortController();
+    controller.abort('shutdown');
+    await expect(model.replyAsync('hi', {}, { signal: controller.signal })).rejects.toBeInstanceOf(TrainingCancelledError);
+    expect(tf.memory().numTensors).toBe(baseline);
   });
 
   it('reported every epoch with its loss, accuracy and replies to the probes', () => {

@@ -1,5 +1,6 @@
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { ModelConfigError, ModelError } from '../errors.ts';
+import { EventLoopYielder } from '../event-loop.ts';
 import type { ArtifactIO } from '../io.ts';
 import { checkBound, replyBounds, type Seq2SeqParams } from './config.ts';
 import { readChatArtifacts, writeChatArtifacts, type ChatModelMetadata, type ChatModelMetrics } from './io.ts';
@@ -86,18 +87,36 @@ export class ChatModel {
   reply(message: string, options?: GreedyReplyOptions): ChatReply;
   reply(message: string, options: BeamReplyOptions): ChatReply[];
   reply(message: string, options: ReplyOptions = {}): ChatReply | ChatReply[] {
+    const { inputIds, search, strategy } = this.#prepareReply(message, options);
+    if (strategy === 'greedy') return this.#toReply(this.#decoder.greedy(inputIds, search.maxLength));
+    return distinctByText(this.#decoder.beam(inputIds, search).map((reply) => this.#toReply(reply)));
+  }
+
+  /**
+   * `reply`, returning to the event loop between decoder steps (a queue worker keeps renewing its
+   * job lock during a long beam search); the same replies, always as a list (greedy: one).
+   * `signal` is checked between steps; aborting rejects with `TrainingCancelledError`.
+   */
+  async replyAsync(message: string, options: ReplyOptions = {}, { signal }: { signal?: AbortSignal } = {}): Promise<ChatReply[]> {
+    const { inputIds, search, strategy } = this.#prepareReply(message, options);
+    const decoded = await this.#decoder.decode(inputIds, search, new EventLoopYielder(signal));
+    this.#assertUsable();
+    const replies = decoded.map((reply) => this.#toReply(reply));
+    return strategy === 'greedy' ? replies : distinctByText(replies);
+  }
+
+  #prepareReply(message: string, options: ReplyOptions) {
     this.#assertUsable();
     const inputIds = this.#encodeMessage(message);
     const maxLength = checkBound('maxLength', options.maxLength ?? this.params.maxReplyLength, replyBounds.maxLength);
     const strategy = options.strategy ?? 'greedy';
-    if (strategy === 'greedy') return this.#toReply(this.#decoder.greedy(inputIds, maxLength));
+    if (strategy === 'greedy') return { inputIds, strategy, search: { beamWidth: 1, n: 1, maxLength, lengthPenalty: 0 } };
     if (strategy !== 'beam') throw new ModelConfigError('strategy', `must be "greedy" or "beam", got ${String(strategy)}`);
     const beamOptions = options as BeamReplyOptions;
     const beamWidth = checkBound('beamWidth', beamOptions.beamWidth ?? DEFAULT_BEAM_WIDTH, replyBounds.beamWidth);
     const n = checkBound('n', beamOptions.n ?? beamWidth, { ...replyBounds.n, max: beamWidth });
     const lengthPenalty = checkBound('lengthPenalty', beamOptions.lengthPenalty ?? 0, replyBounds.lengthPenalty);
-    const decoded = this.#decoder.beam(inputIds, { beamWidth, n, maxLength, lengthPenalty });
-    return distinctByText(decoded.map((reply) => this.#toReply(reply)));
+    return { inputIds, strategy, search: { beamWidth, n, maxLength, lengthPenalty } };
   }
 
   /** Bytes this model holds: float32 weights plus its metadata as JSON. For byte-bounded caches. */

@@ -23,8 +23,9 @@ export interface TokenAccuracyReport {
  * same position. So a reply that runs on past the reference misses the reference's `<end>`, and
  * one that stops early misses the rest. Reference `<unk>` tokens are not counted: replies never
  * contain `<unk>`. Free-running, so stricter than training's teacher-forced `tokenAccuracy`.
+ * Yields to the event loop as it goes; `signal` is checked between decoder steps.
  */
-export function evaluateTokenAccuracy(model: ChatModel, pairs: readonly ChatPair[]): TokenAccuracyReport {
+export async function evaluateTokenAccuracy(model: ChatModel, pairs: readonly ChatPair[], { signal }: { signal?: AbortSignal } = {}): Promise<TokenAccuracyReport> {
   checkPairs(pairs);
   const usable = selectUsablePairs(pairs);
   const { tokenizer } = model;
@@ -33,7 +34,9 @@ export function evaluateTokenAccuracy(model: ChatModel, pairs: readonly ChatPair
   for (const pair of usable) {
     const reference = tokenizer.encodeReply(pair.reply);
     const expected = reference.complete ? [...reference.ids, END_ID] : reference.ids;
-    const reply = model.reply(pair.input, { strategy: 'greedy', maxLength: tokenizer.maxReplyLength });
+    // Returns to the event loop between decoder steps: an evaluation over many pairs is long.
+    const [reply] = await model.replyAsync(pair.input, { strategy: 'greedy', maxLength: tokenizer.maxReplyLength }, signal ? { signal } : {});
+    if (!reply) continue;
     const produced = [...reply.tokens.map((token) => tokenizer.idOf(token)), ...(reply.truncated ? [] : [END_ID])];
     expected.forEach((id, position) => {
       if (id === UNK_ID) return;

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import type { EventLoopYielder } from '../event-loop.ts';
 import type { InferenceLayers } from './model.ts';
 import { END_ID, PAD_ID, START_ID, UNK_ID } from './tokenizer.ts';
 
@@ -86,6 +87,24 @@ export class ReplyDecoder {
   }
 
   /**
+   * `greedy` or `beam` (`beamWidth` 1 is greedy), returning to the event loop between decoder steps
+   * when `yielder` says so; the same replies.
+   */
+  async decode(inputIds: readonly number[], options: BeamSearchOptions, yielder: EventLoopYielder): Promise<DecodedReply[]> {
+    const steps = this.searchSteps(inputIds, options);
+    for (;;) {
+      const next = steps.next();
+      if (next.done) return next.value;
+      try {
+        await yielder.maybeYield();
+      } catch (error) {
+        steps.return([]); // runs the search's finally: its state tensors are freed
+        throw error;
+      }
+    }
+  }
+
+  /**
    * Beam search: keeps the `beamWidth` best partial replies at each step (scored by raw
    * log-probability); a reply closed by `<end>` among the step's `beamWidth` best candidates is
    * finished. Stops when no partial reply can still beat the n-th best finished one, or at
@@ -96,7 +115,16 @@ export class ReplyDecoder {
     return this.search(inputIds, options);
   }
 
-  private search(inputIds: readonly number[], { beamWidth, n, maxLength, lengthPenalty }: BeamSearchOptions): DecodedReply[] {
+  private search(inputIds: readonly number[], options: BeamSearchOptions): DecodedReply[] {
+    const steps = this.searchSteps(inputIds, options);
+    for (;;) {
+      const next = steps.next();
+      if (next.done) return next.value;
+    }
+  }
+
+  /** The search, pausing after each decoder step. */
+  private *searchSteps(inputIds: readonly number[], { beamWidth, n, maxLength, lengthPenalty }: BeamSearchOptions): Generator<void, DecodedReply[], void> {
     const { vocabularySize } = this.layers;
     const finished: DecodedReply[] = [];
     const finish = (beam: Beam, endLogProb: number, truncated: boolean) => {
@@ -140,6 +168,7 @@ export class ReplyDecoder {
         }
         beams = survivors;
         if (this.cannotImprove(finished, beams, n, maxLength, lengthPenalty)) break;
+        yield;
       }
     } finally {
       tf.dispose(state);

@@ -80,6 +80,36 @@ describe('checkpoints and resume', () => {
     expect(tf.memory().numTensors).toBe(baseline);
   });
 
+  it('aborted between checkpoints (a worker releasing the job), it offers a checkpoint of that step, and resumes from it exactly', async () => {
+    const baseline = tf.memory().numTensors;
+    const uninterrupted = await train({});
+    const hooks: Array<Pick<TextTrainingCheckpoint, 'reason' | 'step'>> = [];
+    let released: ReturnType<typeof memoryArtifacts> | undefined;
+    const controller = new AbortController();
+    const run = trainTextModel(corpus, {
+      ...base,
+      signal: controller.signal,
+      onStep: (p) => void (p.step === 9 && controller.abort('shutdown')),
+      checkpoint: async (checkpoint) => {
+        hooks.push({ reason: checkpoint.reason, step: checkpoint.step });
+        if (checkpoint.reason !== 'abort') return;
+        released = memoryArtifacts();
+        await checkpoint.save(released);
+      },
+    });
+    await expect(run).rejects.toBeInstanceOf(TrainingCancelledError);
+    expect(hooks).toEqual([
+      { reason: 'interval', step: 5 },
+      { reason: 'epoch', step: 7 },
+      { reason: 'abort', step: 9 },
+    ]);
+    expect(tf.memory().numTensors).toBe(baseline);
+    const resumed = await train({ resumeFrom: released! });
+    expect(resumed.steps[0]).toBe(10);
+    expect(resumed.weights).toEqual(uninterrupted.weights);
+    expect(tf.memory().numTensors).toBe(baseline);
+  });
+
   it('a checkpoint loads as a model, and can extend a finished run with more epochs', async () => {
     const baseline = tf.memory().numTensors;
     let last: ArtifactIO | undefined;

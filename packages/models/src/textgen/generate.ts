@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ModelConfigError, ModelError } from '../errors.ts';
+import { EventLoopYielder } from '../event-loop.ts';
 import { createRandom } from '../samples/synthetic.ts';
 import { checkBound, generationBounds } from './config.ts';
 import type { TextNetworkWeights } from './network.ts';
@@ -25,12 +26,9 @@ export interface GenerateTextOptions {
   randomSeed?: number;
   /** Receives the generated text as it is produced, one character per call; awaited. */
   onText?: (chunk: string) => void | Promise<void>;
+  /** Checked between network steps; aborting rejects with `TrainingCancelledError`. */
+  signal?: AbortSignal;
 }
-
-/** Network steps (seed or generated characters) between two returns to the event loop. */
-const STEPS_PER_YIELD = 32;
-
-const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /** Checks `options` against `generationBounds`; throws `ModelConfigError` naming the field. */
 export function validateGenerateTextOptions(options: GenerateTextOptions): GenerateTextOptions & { temperature: number } {
@@ -58,18 +56,20 @@ export async function generateText(
 ): Promise<string> {
   const { seedText, length, temperature, topK, onText } = validateGenerateTextOptions(options);
   const random = createRandom(options.randomSeed ?? randomSeed());
+  // Returns to the event loop every few tens of milliseconds of network steps, however big the network.
+  const yielder = new EventLoopYielder(options.signal);
   const seed = vocabulary.encode(seedText);
   let states: LayerState[] = zeroStates(weights, 1);
   let generated = '';
   try {
     let input = seed[0]!;
     for (let position = 1; position < seed.length + length; position++) {
+      await yielder.maybeYield();
       if (isDisposed()) throw new ModelError('the text model was disposed during generation');
       const wantLogits = position >= seed.length;
       const step = stepOneCharacter(weights, input, states, wantLogits);
       tf.dispose(states);
       states = step.states;
-      if (position % STEPS_PER_YIELD === 0) await yieldToEventLoop();
       if (!step.logits) {
         input = seed[position]!;
         continue;

@@ -37,6 +37,24 @@ describe('TextModel.generate', () => {
     expect(new Set([text, ...others]).size).toBe(4);
   });
 
+  it('lets timers run while it generates, and stops between steps when aborted', async () => {
+    const before = tf.memory().numTensors;
+    let ticks = 0;
+    const timer = setInterval(() => void ticks++, 1);
+    const started = performance.now();
+    const text = await model.generate({ seedText: 'First Citizen:\n'.repeat(20), length: 2000, randomSeed: 9 });
+    const elapsed = performance.now() - started;
+    clearInterval(timer);
+    expect(Array.from(text)).toHaveLength(2000);
+    // The loop yields every 25 ms of steps at most; a generous floor (a shared CI core may pause us).
+    expect(ticks).toBeGreaterThanOrEqual(Math.floor(elapsed / 250));
+    expect(ticks).toBeGreaterThan(1);
+    const controller = new AbortController();
+    setTimeout(() => controller.abort('shutdown'), 5);
+    await expect(model.generate({ seedText: 'the ', length: 2000, randomSeed: 1, signal: controller.signal })).rejects.toMatchObject({ name: 'TrainingCancelledError' });
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
   it('sharpens with a low temperature and follows topK', async () => {
     const distinct = async (temperature: number) => new Set(await model.generate({ seedText: 'the ', length: 400, temperature, randomSeed: 1 })).size;
     expect(await distinct(0.2)).toBeLessThan(await distinct(2));

@@ -6,8 +6,9 @@ import { createRandom } from '../samples/synthetic.ts';
 import { DataParallelGradients } from '../parallel/data-parallel.ts';
 import { splitWindows } from '../parallel/objectives.ts';
 import { usableTrainingThreads } from '../parallel/threads.ts';
-import { AdamOptimizer, type AdamState } from './adam.ts';
+import { AdamOptimizer, type AdamState } from '../checkpoint/adam.ts';
 import { checkBound, generationBounds, validateTextGenParams, type TextGenParams, type TextGenPresetName } from './config.ts';
+import { createCheckpointer, type CheckpointHook, type TrainingCheckpoint } from '../checkpoint/hook.ts';
 import { fingerprintCorpus, readTextCheckpoint, TEXT_CHECKPOINT_FORMAT, TEXT_CHECKPOINT_FORMAT_VERSION, writeTextCheckpoint, type LoadedTextCheckpoint, type TextTrainingPosition } from './checkpoint.ts';
 import { countTrainingWindows, countValidationWindows, createWindowBatch, epochOrder, splitCorpus, type TextSplit } from './data.ts';
 import { generateText } from './generate.ts';
@@ -44,17 +45,8 @@ export interface TextTrainProgress extends TextEpochMetrics {
   sample: string;
 }
 
-/** What the `checkpoint` hook receives: the run paused at a step, and how to persist it. */
-export interface TextTrainingCheckpoint {
-  /** `interval`: every `checkpointEverySteps` steps; `epoch`: after an epoch (its metrics included). */
-  reason: 'interval' | 'epoch';
-  /** Optimizer steps done. */
-  step: number;
-  /** Epochs finished. */
-  epochsDone: number;
-  /** Writes the checkpoint (see `writeTextCheckpoint` for the files); valid only until the hook returns. */
-  save(io: ArtifactIO): Promise<void>;
-}
+/** What the `checkpoint` hook receives: the run paused at a step, and how to persist it (see `writeTextCheckpoint` for the files). */
+export type TextTrainingCheckpoint = TrainingCheckpoint;
 
 export interface TrainTextModelOptions {
   /** Preset that omitted params come from. Ignored when resuming. @defaultValue `'default'` */
@@ -69,8 +61,11 @@ export interface TrainTextModelOptions {
   onStep?: (progress: TextTrainStep) => void | Promise<void>;
   /** Called (and awaited) after every epoch, after its checkpoint. */
   onEpochEnd?: (progress: TextTrainProgress) => void | Promise<void>;
-  /** Called (and awaited) every `checkpointEverySteps` steps and at each epoch end; call `save(io)` to persist. */
-  checkpoint?: (checkpoint: TextTrainingCheckpoint) => void | Promise<void>;
+  /**
+   * Called (and awaited) every `checkpointEverySteps` steps, at each epoch end, and when `signal`
+   * aborts between batches (before the rejection); call `save(io)` to persist.
+   */
+  checkpoint?: CheckpointHook;
   /** A checkpoint (written through `TextTrainingCheckpoint.save`) to continue from, with the same text. */
   resumeFrom?: ArtifactIO;
   /** Characters of the sample generated after each epoch, 0–2000. @defaultValue 200 */
@@ -223,86 +218,89 @@ async function runEpochs(text: string, start: RunStart, optimizer: AdamOptimizer
     createdAt: new Date().toISOString(),
   });
 
-  const checkpoint = async (reason: TextTrainingCheckpoint['reason']) => {
-    if (!options.checkpoint) return;
-    let open = true;
-    const save = async (io: ArtifactIO) => {
-      if (!open) throw new ModelError('a training checkpoint can be saved only while the checkpoint hook runs');
-      await writeTextCheckpoint(io, {
-        state: {
-          format: TEXT_CHECKPOINT_FORMAT,
-          formatVersion: TEXT_CHECKPOINT_FORMAT_VERSION,
-          params,
-          seed,
-          vocabulary: [...vocabulary.characters],
-          corpus: fingerprintCorpus(text),
-          position: structuredClone(position),
-          optimizer: { step: optimizer.step, shapes: network.trainableWeights.map((w) => [...(w.shape as number[])]) },
-          createdAt: new Date().toISOString(),
-        },
-        metadata: metadataNow(),
-        network,
-        optimizer: await optimizer.readState(),
-      });
-    };
-    try {
-      await options.checkpoint({ reason, step: position.step, epochsDone: position.history.length, save });
-    } finally {
-      open = false;
-    }
-  };
+  const checkpointer = createCheckpointer(options.checkpoint, async (io) => {
+    await writeTextCheckpoint(io, {
+      state: {
+        format: TEXT_CHECKPOINT_FORMAT,
+        formatVersion: TEXT_CHECKPOINT_FORMAT_VERSION,
+        params,
+        seed,
+        vocabulary: [...vocabulary.characters],
+        corpus: fingerprintCorpus(text),
+        position: structuredClone(position),
+        optimizer: { step: optimizer.step, shapes: network.trainableWeights.map((w) => [...(w.shape as number[])]) },
+        createdAt: new Date().toISOString(),
+      },
+      metadata: metadataNow(),
+      network,
+      optimizer: await optimizer.readState(),
+    });
+  });
+  if (position.step > 0) checkpointer.resumedAt(position.step);
+  const checkpoint = (reason: TrainingCheckpoint['reason']) => checkpointer.offer(reason, position.step, position.history.length);
 
-  while (position.epoch < params.epochs) {
-    const order = epochOrder(windowCount, seed, position.epoch);
-    while (position.batchInEpoch < stepsPerEpoch) {
-      throwIfAborted(signal);
-      const windows = order.subarray(position.batchInEpoch * params.batchSize, (position.batchInEpoch + 1) * params.batchSize);
-      const loss = await trainStep(gradients, optimizer, Array.from(windows, (w) => w * params.step), deriveSeed(seed, RandomStream.dropout, position.step));
-      if (!Number.isFinite(loss)) {
-        throw new TrainingDivergedError(`training diverged at step ${position.step + 1}: loss ${loss}; try a lower learningRate (was ${params.learningRate})`);
-      }
-      const characters = windows.length * params.seqLength;
-      position.step++;
-      position.batchInEpoch++;
-      position.epochLossSum += loss * characters;
-      position.epochCharacters += characters;
-      await options.onStep?.({
-        epoch: position.epoch + 1,
-        epochs: params.epochs,
-        step: position.step,
-        steps,
-        stepInEpoch: position.batchInEpoch,
-        stepsPerEpoch,
-        loss,
-        bitsPerChar: bitsPerChar(loss),
-      });
-      const epochEnds = position.batchInEpoch === stepsPerEpoch;
-      if (!epochEnds && params.checkpointEverySteps > 0 && position.step % params.checkpointEverySteps === 0) await checkpoint('interval');
-      await yieldToEventLoop();
-    }
-
-    const valLoss = split.validation.length > 0 ? await evaluateLoss(weights, split.validation, params, signal) : null;
-    if (valLoss !== null && !Number.isFinite(valLoss)) throw new TrainingDivergedError(`training diverged: validation loss ${valLoss} after epoch ${position.epoch + 1}`);
-    const loss = position.epochLossSum / position.epochCharacters;
-    const metrics: TextEpochMetrics = {
-      epoch: position.epoch + 1,
-      step: position.step,
-      loss,
-      valLoss,
-      bitsPerChar: bitsPerChar(loss),
-      valBitsPerChar: valLoss === null ? null : bitsPerChar(valLoss),
-    };
-    const sample = options.sampleLength > 0 ? await generateEpochSample(weights, vocabulary, split, position.epoch, seed, params.seqLength, options) : '';
-    position.history.push(metrics);
-    position.epoch++;
-    position.batchInEpoch = 0;
-    position.epochLossSum = 0;
-    position.epochCharacters = 0;
-    await checkpoint('epoch');
-    await options.onEpochEnd?.({ ...metrics, epochs: params.epochs, steps, sample });
-    throwIfAborted(signal);
+  try {
+    await trainEpochs();
+  } catch (error) {
+    // Released (a worker shutting down) or cancelled between batches: where the run stands is a
+    // checkpoint the next attempt goes on from.
+    if (error instanceof TrainingCancelledError) await checkpoint('abort');
+    throw error;
   }
   return metadataNow();
+
+  async function trainEpochs(): Promise<void> {
+    while (position.epoch < params.epochs) {
+      const order = epochOrder(windowCount, seed, position.epoch);
+      while (position.batchInEpoch < stepsPerEpoch) {
+        throwIfAborted(signal);
+        const windows = order.subarray(position.batchInEpoch * params.batchSize, (position.batchInEpoch + 1) * params.batchSize);
+        const loss = await trainStep(gradients, optimizer, Array.from(windows, (w) => w * params.step), deriveSeed(seed, RandomStream.dropout, position.step));
+        if (!Number.isFinite(loss)) {
+          throw new TrainingDivergedError(`training diverged at step ${position.step + 1}: loss ${loss}; try a lower learningRate (was ${params.learningRate})`);
+        }
+        const characters = windows.length * params.seqLength;
+        position.step++;
+        position.batchInEpoch++;
+        position.epochLossSum += loss * characters;
+        position.epochCharacters += characters;
+        await options.onStep?.({
+          epoch: position.epoch + 1,
+          epochs: params.epochs,
+          step: position.step,
+          steps,
+          stepInEpoch: position.batchInEpoch,
+          stepsPerEpoch,
+          loss,
+          bitsPerChar: bitsPerChar(loss),
+        });
+        const epochEnds = position.batchInEpoch === stepsPerEpoch;
+        if (!epochEnds && params.checkpointEverySteps > 0 && position.step % params.checkpointEverySteps === 0) await checkpoint('interval');
+        await yieldToEventLoop();
+      }
+
+      const valLoss = split.validation.length > 0 ? await evaluateLoss(weights, split.validation, params, signal) : null;
+      if (valLoss !== null && !Number.isFinite(valLoss)) throw new TrainingDivergedError(`training diverged: validation loss ${valLoss} after epoch ${position.epoch + 1}`);
+      const loss = position.epochLossSum / position.epochCharacters;
+      const metrics: TextEpochMetrics = {
+        epoch: position.epoch + 1,
+        step: position.step,
+        loss,
+        valLoss,
+        bitsPerChar: bitsPerChar(loss),
+        valBitsPerChar: valLoss === null ? null : bitsPerChar(valLoss),
+      };
+      const sample = options.sampleLength > 0 ? await generateEpochSample(weights, vocabulary, split, position.epoch, seed, params.seqLength, options) : '';
+      position.history.push(metrics);
+      position.epoch++;
+      position.batchInEpoch = 0;
+      position.epochLossSum = 0;
+      position.epochCharacters = 0;
+      await checkpoint('epoch');
+      await options.onEpochEnd?.({ ...metrics, epochs: params.epochs, steps, sample });
+      throwIfAborted(signal);
+    }
+  }
 }
 
 /** One optimizer step on the windows starting at `starts`, split across the threads; returns the batch's loss (nats/char). */
@@ -351,6 +349,7 @@ async function generateEpochSample(
     length: options.sampleLength,
     temperature: options.sampleTemperature,
     randomSeed: deriveSeed(seed, RandomStream.sampleSeed, epoch),
+    ...(options.signal ? { signal: options.signal } : {}),
   });
 }
 
