@@ -66,6 +66,20 @@ describe('text generator params', () => {
     expect(() => splitCorpus(new Int32Array(410), { seqLength: 40, validationSplit: 0.1 })).not.toThrow();
     expect(() => splitCorpus(new Int32Array(409), { seqLength: 40, validationSplit: 0.1 })).toThrow(CorpusTooShortError);
   });
+
+  it('computes the length a tiny validation split needs instead of counting up to it', () => {
+    // Counting up to 6.1 billion held the worker's event loop for tens of seconds.
+    expect(() => splitCorpus(new Int32Array(1000), { seqLength: 60, validationSplit: 1e-8 })).toThrow(
+      new CorpusTooShortError(1000, 6_100_000_000, 'seqLength 60 with validationSplit 1e-8 (a window of 61 in each part)'),
+    );
+    for (const [seqLength, validationSplit] of [[2, 0.5], [7, 0.3], [200, 0.001], [59, 0.123]] as const) {
+      let counted = seqLength + 1;
+      const fits = (n: number) => n - Math.floor(n * validationSplit) >= seqLength + 1 && Math.floor(n * validationSplit) >= seqLength + 1;
+      while (!fits(counted)) counted++;
+      expect(() => splitCorpus(new Int32Array(counted - 1), { seqLength, validationSplit })).toThrow(`needs at least ${counted}`);
+      expect(() => splitCorpus(new Int32Array(counted), { seqLength, validationSplit })).not.toThrow();
+    }
+  });
 });
 
 describe('training windows', () => {

@@ -36,13 +36,26 @@ export function splitCorpus(codes: Int32Array, params: Pick<TextGenParams, 'seqL
   const window = params.seqLength + 1;
   const fits = (length: number) => length - validationLength(length, params.validationSplit) >= window && (params.validationSplit === 0 || validationLength(length, params.validationSplit) >= window);
   if (!fits(codes.length)) {
-    let needed = window;
-    while (!fits(needed)) needed++;
+    const needed = leastFittingLength(window, params.validationSplit, fits);
     const detail = params.validationSplit === 0 ? `seqLength ${params.seqLength}` : `seqLength ${params.seqLength} with validationSplit ${params.validationSplit} (a window of ${window} in each part)`;
     throw new CorpusTooShortError(codes.length, needed, detail);
   }
   const cut = codes.length - validationLength(codes.length, params.validationSplit);
   return { train: codes.subarray(0, cut), validation: codes.subarray(cut) };
+}
+
+/**
+ * The least corpus length that `fits`, computed rather than counted up to: a tiny split needs
+ * billions of characters. floor(n·s) >= w from n >= w/s, and n - floor(n·s) >= w from
+ * n·(1 - s) > w - 1; the larger bound, corrected by a step or two for the divisions' rounding.
+ */
+function leastFittingLength(window: number, split: number, fits: (length: number) => boolean): number {
+  if (split === 0) return window;
+  let needed = Math.max(window, Math.ceil(window / split), Math.floor((window - 1) / (1 - split)) + 1);
+  if (!(needed <= Number.MAX_SAFE_INTEGER)) return Number.POSITIVE_INFINITY;
+  for (let step = 0; step < 4 && needed > window && fits(needed - 1); step++) needed--;
+  for (let step = 0; step < 4 && !fits(needed); step++) needed++;
+  return needed;
 }
 
 /** Training windows start every `step` characters while a whole window of `seqLength + 1` fits. */
