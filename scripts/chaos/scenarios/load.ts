@@ -59,14 +59,16 @@ async function streams(context: ChaosContext): Promise<ChaosRow> {
   let leftOpen = 0;
   let withoutEnd = 0;
   let refused = 0;
+  const refusals: string[] = [];
   const open = async (url: string, init: RequestInit, jobIdOf: (events: any[]) => string | undefined) => {
     const started = performance.now();
     try {
       const response = await fetch(url, { ...init, signal: AbortSignal.timeout(scale.settleMs) });
       stats.note(`${init.method ?? 'GET'} ${new URL(url).pathname}`, response.status, performance.now() - started, false);
-      if (response.status !== 200) {
+      // predict?stream=true answers 202 (a job was enqueued) with the stream as its body.
+      if (response.status !== 200 && response.status !== 202) {
         refused++;
-        await response.arrayBuffer();
+        refusals.push(`${response.status} ${init.method ?? 'GET'} ${new URL(url).pathname}: ${(await response.text()).slice(0, 160)}`);
         return;
       }
       const events = await readServerSentEvents(response);
@@ -103,6 +105,7 @@ async function streams(context: ChaosContext): Promise<ChaosRow> {
       finding: '3 × 1,000 SSE streams, all closed when their jobs end',
       faults: 0,
       outcome: `${scale.sseConnections - refused - leftOpen} streams ended with their job, ${withoutEnd} without a final state event, ${refused} refused, ${leftOpen} left open`,
+      details: [...new Set(refusals)].slice(0, 4),
       missed: [...(leftOpen > 0 ? [`${leftOpen} streams left open`] : []), ...(withoutEnd > 0 ? [`${withoutEnd} streams ended without the job's final state`] : []), ...(refused > 0 ? [`${refused} streams refused`] : [])],
     },
     account,
