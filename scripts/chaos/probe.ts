@@ -77,14 +77,12 @@ export class HealthProbe {
       const started = performance.now();
       target.inFlightSince = started;
       fetch(target.url, { signal: AbortSignal.timeout(120_000) })
-        .then(
-          async (response) => {
-            await response.arrayBuffer();
-            return true;
-          },
-          // Refused: the process is down (killed on purpose, or not up yet); not a latency.
-          (error: unknown) => (error instanceof Error && error.name === 'TimeoutError') || false,
-        )
+        .then(async (response) => {
+          await response.arrayBuffer();
+          return true;
+        })
+        // Refused or cut: the process is down (killed on purpose, or not up yet); not a latency.
+        .catch((error: unknown) => error instanceof Error && error.name === 'TimeoutError')
         .then((answered) => {
           target.inFlightSince = undefined;
           if (!answered || this.targets.get(name) !== target) return;

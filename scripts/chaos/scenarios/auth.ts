@@ -187,7 +187,14 @@ async function keylessFromNetwork(context: ChaosContext): Promise<ChaosRow[]> {
     return [{ scenario, finding, faults: 0, jobs: 0, lost: 0, duplicated: 0, failed: 0, serverErrors: 0, bypasses: 0, worstProbeMs: null, worstRequestMs: null, outcome: 'skipped: this machine has no non-loopback IPv4 address', missed: [] }];
   }
   const stats = new RequestStats();
-  const api = await system.startApi('keyless-api', { QUEUE_PREFIX: `${system.prefix}-keyless`, HOST: '0.0.0.0', API_KEYS: '' });
+  let api: Awaited<ReturnType<typeof system.startApi>>;
+  try {
+    api = await system.startApi('keyless-api', { QUEUE_PREFIX: `${system.prefix}-keyless`, HOST: '0.0.0.0', API_KEYS: '' });
+  } catch (error) {
+    // Refusing to serve a network address without keys is one secure answer.
+    const why = error instanceof Error ? error.message.slice(0, 300) : String(error);
+    return [{ scenario, finding, faults: 1, jobs: 0, lost: 0, duplicated: 0, failed: 0, serverErrors: 0, bypasses: 0, worstProbeMs: null, worstRequestMs: null, outcome: `the API refused to start keyless on 0.0.0.0: ${why}`, missed: [] }];
+  }
   try {
     const port = new URL(api.url).port;
     const remote = new HttpClient(`http://${address}:${port}`, stats);
