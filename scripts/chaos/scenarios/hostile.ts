@@ -113,7 +113,10 @@ async function batchChild365(context: ChaosContext): Promise<ChaosRow> {
       const holder = context.system.holderOf(child.jobId);
       if (holder) await context.system.stopWorker(holder, 'SIGKILL');
     }
-    return { outcome: `accepted; child ${child?.state}${child?.error ? ` (${child.error})` : ''}`, account: { ...account, submitted: 2 } };
+    // Failed by the crash alone (a lost lock, a stall, a broken heap), not a refusal of the input.
+    const crashLike = /stall|lock|transient|ECONN|connection|memory access|out of memory/i;
+    const failed = account.failed.filter((f) => crashLike.test(f));
+    return { outcome: `accepted; child ${child?.state}${child?.error ? ` (${child.error})` : ''}`, account: { ...account, failed, submitted: 2 } };
   });
 }
 
