@@ -49,26 +49,37 @@ function hasRedisServer(): boolean {
   return spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status === 0;
 }
 
-/** Starts `redis-server` on a free port, keeping nothing on disk. */
-export async function startRedisServer(port?: number): Promise<{ url: string; process: ChildProcess; stop(): Promise<void> }> {
+export interface RedisServerOptions {
+  /**
+   * Keep an append-only file in this directory (`appendfsync always`, so a kill -9 loses no
+   * acknowledged write); a server started again on the same port and directory reloads it.
+   */
+  aofDir?: string;
+}
+
+/** Starts `redis-server` on a free port, keeping nothing on disk unless `aofDir` is given. */
+export async function startRedisServer(
+  port?: number,
+  options: RedisServerOptions = {},
+): Promise<{ url: string; port: number; process: ChildProcess; stop(): Promise<void>; kill(): Promise<void> }> {
   const chosen = port ?? (await freePort());
+  const persistence = options.aofDir
+    ? ['--dir', options.aofDir, '--appendonly', 'yes', '--appendfsync', 'always']
+    : ['--appendonly', 'no'];
   const child = spawn(
     'redis-server',
-    ['--port', String(chosen), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--maxmemory-policy', 'noeviction'],
+    ['--port', String(chosen), '--bind', '127.0.0.1', '--save', '', ...persistence, '--maxmemory-policy', 'noeviction'],
     { stdio: 'ignore' },
   );
+  const exit = (signal: NodeJS.Signals) =>
+    new Promise<void>((resolve) => {
+      if (child.exitCode !== null || child.signalCode !== null) return resolve();
+      child.once('exit', () => resolve());
+      child.kill(signal);
+    });
   const url = `redis://127.0.0.1:${chosen}`;
   await waitForPing(url, 10_000);
-  return {
-    url,
-    process: child,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        if (child.exitCode !== null) return resolve();
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-      }),
-  };
+  return { url, port: chosen, process: child, stop: () => exit('SIGTERM'), kill: () => exit('SIGKILL') };
 }
 
 /**
