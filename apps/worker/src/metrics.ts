@@ -5,6 +5,7 @@ import type { Job, Worker } from 'bullmq';
 import * as tf from '@tensorflow/tfjs-core';
 import { CANCELLED_REASON } from '@mlq/jobs';
 import type { ProcessorContext } from './context.ts';
+import type { BackendHealth } from './wasm-failure.ts';
 
 /** Why a job failed, in few enough values to be a label. */
 export function failureReason(job: Job | undefined, error: Error): 'cancelled' | 'invalid_input' | 'error' {
@@ -97,8 +98,11 @@ export function createWorkerMetrics(context: ProcessorContext, workers: Worker[]
   return registry;
 }
 
-/** Serves `/metrics` and `/healthz` (200 while the worker runs). Resolves once listening. */
-export async function serveMetrics(registry: Registry, port: number): Promise<{ server: Server; port: number }> {
+/**
+ * Serves `/metrics` and `/healthz`: 200 while the worker can run models, 503 with the reason once
+ * its tfjs backend failed (the process is then exiting to be restarted). Resolves once listening.
+ */
+export async function serveMetrics(registry: Registry, port: number, health?: BackendHealth): Promise<{ server: Server; port: number }> {
   const server = createServer((request, response) => {
     const path = request.url?.split('?')[0];
     if (path === '/metrics') {
@@ -107,7 +111,9 @@ export async function serveMetrics(registry: Registry, port: number): Promise<{ 
         (error: Error) => response.writeHead(500).end(error.message),
       );
     } else if (path === '/healthz') {
-      response.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ok"}');
+      const failure = health?.failure;
+      if (failure === undefined) response.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ok"}');
+      else response.writeHead(503, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 'backend unusable', reason: failure }));
     } else {
       response.writeHead(404).end();
     }

@@ -9,3 +9,5 @@ export * from './registry.ts';
 export * from './datasets.ts';
 export * from './requirements.ts';
 export * from './text-stream.ts';
+export * from './memory-estimate.ts';
+export * from './worker-budgets.ts';
