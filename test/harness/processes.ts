@@ -10,6 +10,10 @@ export interface WorkerProcess {
   logs: Array<Record<string, unknown>>;
   /** Resolves with the first log line (past or future) that matches. */
   waitForLog(match: (line: Record<string, unknown>) => boolean, timeoutMs?: number): Promise<Record<string, unknown>>;
+  /** Everything the process wrote to stderr so far. */
+  stderr(): string;
+  /** Resolves with the exit code once the process is gone by itself. */
+  exited: Promise<number | null>;
   /** Sends a signal and resolves with the exit code once the process is gone. */
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
@@ -34,7 +38,7 @@ export async function startWorkerProcess(env: Record<string, string>): Promise<W
       try {
         line = JSON.parse(text) as Record<string, unknown>;
       } catch {
-        line = { msg: text };
+        line = { msg: text, notJson: true };
       }
       logs.push(line);
       for (const waiter of waiters) if (waiter.match(line)) waiter.resolve(line);
@@ -77,6 +81,8 @@ export async function startWorkerProcess(env: Record<string, string>): Promise<W
     child,
     logs,
     waitForLog,
+    stderr: () => stderr,
+    exited,
     async stop(signal = 'SIGTERM') {
       if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
       child.kill(signal);

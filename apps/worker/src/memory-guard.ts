@@ -12,8 +12,16 @@ export interface MemoryGuardOptions {
   intervalMs?: number;
 }
 
+/**
+ * Growth a job must add before the resident-memory limit applies to it: a wasm heap never shrinks,
+ * so after a large training the process may stay above the limit with the heap free inside, and
+ * the next job (which reuses that space) must not be blamed for it.
+ */
+const RSS_GROWTH_MARGIN_BYTES = 32 * 1024 * 1024;
+
 interface Watched {
   abort: (detail: string) => void;
+  rssAtStart: number;
   heapAtStart: number | undefined;
   aborted: boolean;
 }
@@ -32,7 +40,7 @@ export class MemoryGuard {
 
   /** Watches one job until the returned function is called; `abort` is called at most once. */
   watch(jobId: string, abort: (detail: string) => void): () => void {
-    const entry: Watched = { abort, heapAtStart: this.options.readHeapBytes(), aborted: false };
+    const entry: Watched = { abort, rssAtStart: process.memoryUsage.rss(), heapAtStart: this.options.readHeapBytes(), aborted: false };
     this.#watched.set(jobId, entry);
     this.#timer ??= setInterval(() => this.sample(), this.options.intervalMs ?? 250).unref();
     return () => {
@@ -44,14 +52,14 @@ export class MemoryGuard {
     };
   }
 
-  /** One sample: aborts every watched job when the process is past a limit. */
+  /** One sample: aborts every watched job that took the process past a limit. */
   sample(): void {
     const rss = process.memoryUsage.rss();
     const heap = this.options.readHeapBytes();
     for (const entry of this.#watched.values()) {
       if (entry.aborted) continue;
       let detail: string | undefined;
-      if (rss > this.options.rssLimitBytes) {
+      if (rss > this.options.rssLimitBytes && rss > entry.rssAtStart + RSS_GROWTH_MARGIN_BYTES) {
         detail = `the worker's resident memory reached ${formatBytes(rss)}, past its limit of ${formatBytes(this.options.rssLimitBytes)}`;
       } else if (heap !== undefined && heap > this.options.heapLimitBytes && heap > (entry.heapAtStart ?? 0)) {
         detail = `the WebAssembly heap grew to ${formatBytes(heap)}, past ${formatBytes(this.options.heapLimitBytes)} (it fails at 4 GiB)`;
