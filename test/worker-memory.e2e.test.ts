@@ -19,6 +19,9 @@ beforeAll(async () => {
   system = await startTestSystem({ workers: 0 });
   connection = new Redis(system.redis.url, { maxRetriesPerRequest: null });
   train = new Queue('train', { connection, prefix: system.redis.prefix });
+  // The API's first dataset lookup parses every bundled dataset inside the Redis timeout and may
+  // answer 503 on a loaded machine (not this file's subject): warm it up first.
+  for (let i = 0; i < 20 && (await system.api.inject({ method: 'GET', url: '/v1/datasets/crypto-top100' })).statusCode !== 200; i++);
 });
 afterEach(async () => {
   await Promise.all(system.workers().map((w) => w.stop('SIGKILL')));
@@ -45,9 +48,6 @@ async function enqueueDirectly(payload: Record<string, unknown>): Promise<string
 describe('memory estimates at the API', () => {
   it("refuses the finding's training with a 400 giving the estimate, the live worker's budget and the params that drive it", async () => {
     await system.startWorker({ TRAINING_THREADS: '2', WORKER_MEMORY_BYTES: String(4 * GiB) });
-    // The API's first dataset lookup parses every bundled dataset inside the Redis timeout and may
-    // answer 503 on a loaded machine (not this file's subject): warm it up first.
-    for (let i = 0; i < 20 && (await system.api.inject({ method: 'GET', url: '/v1/datasets/crypto-top100' })).statusCode !== 200; i++);
     const response = await system.api.inject({ method: 'POST', url: '/v1/train', payload: finding });
     expect(response.statusCode, response.body).toBe(400);
     const body = response.json();

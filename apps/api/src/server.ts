@@ -1,6 +1,6 @@
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { DatasetCatalog, type ApiConfig } from '@mlq/jobs';
+import { DatasetCatalog, RedisOutageReporter, type ApiConfig } from '@mlq/jobs';
 import { createApiServices, type ApiServices } from './services.ts';
 
 import rateLimit from '@fastify/rate-limit';
@@ -41,7 +41,7 @@ export async function buildServer(options: BuildServerOptions): Promise<FastifyI
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
-  const services = options.services ?? (await createApiServices(options.config));
+  const services = options.services ?? (await createApiServices(options.config, undefined, new RedisOutageReporter(app.log)));
   app.decorate('services', services);
   app.decorate('catalog', new DatasetCatalog(services.datasets, services.store, { redisTimeoutMs: options.config.REDIS_TIMEOUT_MS }));
   if (!options.services) app.addHook('onClose', async () => services.close());
