@@ -8,9 +8,13 @@ import type { ProcessorContext } from './context.ts';
 import type { BackendHealth } from './wasm-failure.ts';
 
 /** Why a job failed, in few enough values to be a label. */
-export function failureReason(job: Job | undefined, error: Error): 'cancelled' | 'invalid_input' | 'error' {
+export function failureReason(job: Job | undefined, error: Error): 'cancelled' | 'invalid_input' | 'memory' | 'poison' | 'backend_failed' | 'error' {
   if (job?.failedReason === CANCELLED_REASON || error.message === CANCELLED_REASON) return 'cancelled';
-  return error.name === 'UnrecoverableError' ? 'invalid_input' : 'error';
+  if (error.name !== 'UnrecoverableError') return 'error';
+  if (/^(exceeded the memory budget|this training needs about|this training's largest tensor)/.test(error.message)) return 'memory';
+  if (error.message.startsWith('poison job:')) return 'poison';
+  if (error.message.startsWith('the WebAssembly heap failed')) return 'backend_failed';
+  return 'invalid_input';
 }
 
 /** A counter that mirrors a running total kept elsewhere (the model cache's own counters). */
@@ -44,7 +48,7 @@ export function createWorkerMetrics(context: ProcessorContext, workers: Worker[]
   });
   const failures = new Counter({
     name: 'mlq_job_failures_total',
-    help: 'Failed job attempts by reason: cancelled, invalid_input (not retried) or error (retried while attempts remain)',
+    help: 'Failed job attempts by reason: cancelled, invalid_input, memory (too large, or stopped by the memory guard), poison, backend_failed (not retried) or error (retried while attempts remain)',
     labelNames: ['queue', 'name', 'reason'],
     registers: [registry],
   });
