@@ -66,7 +66,7 @@ describe('memory estimates at the API', () => {
     expect(batch.json().message).toMatch(/units2 512/);
   });
 
-  it('without a worker, uses the last budget one published, else TRAINING_MEMORY_BUDGET_BYTES', async () => {
+  it('without a live worker, uses the last budget one published', async () => {
     const worker = await system.startWorker({ TRAINING_MEMORY_BUDGET_BYTES: String(64 * 1024 ** 2) });
     await worker.stop('SIGTERM'); // withdraws its live budget; the last one stays
     const talk = { ...finding, params: { epochs: 1 }, horizon: 10 };

@@ -155,7 +155,8 @@ export async function startWorkerApp(config: WorkerConfig, log: Logger, options:
   });
 
   const metrics = config.METRICS_PORT > 0 ? await serveMetrics(createWorkerMetrics(context, workers), config.METRICS_PORT, health) : undefined;
-  const withdrawBudget = publishBudgetWhileRunning(redis, config.QUEUE_PREFIX, { workerId, ...memory.limits }, log);
+  // Only workers that train publish a training budget (a prediction worker's memory is no promise).
+  const withdrawBudget = queues.includes(QueueName.train) ? publishBudgetWhileRunning(redis, config.QUEUE_PREFIX, { workerId, ...memory.limits }, log) : async () => {};
 
   log.info(
     {
