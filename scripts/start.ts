@@ -1,7 +1,9 @@
 /**
  * `npm start`: the whole system on one machine. Finds a Redis (REDIS_URL, else starts
  * `redis-server` on MLQ_REDIS_PORT, default 6380, with its data under ./.data/redis), then runs the API and
- * WORKERS (default 1) worker processes, forwarding Ctrl-C / SIGTERM to them for a clean stop.
+ * WORKERS (default 1) worker processes, forwarding Ctrl-C / SIGTERM to them for a clean stop. A
+ * worker that exits on its own (a failed wasm heap exits 70, a crash) is started again after a
+ * backoff (1 s, doubling to 30 s, back to 1 s once one ran a minute); the API exiting stops all.
  */
 import os from 'node:os';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -57,17 +59,28 @@ async function findOrStartRedis(): Promise<string> {
   throw new Error(`redis-server did not start on port ${port}`);
 }
 
-function startService(name: string, entry: string, env: Record<string, string>): ChildProcess {
+const RESTART_BACKOFF_MS = { first: 1_000, max: 30_000, healthyAfter: 60_000 };
+
+function startService(name: string, entry: string, env: Record<string, string>, options: { restart?: boolean } = {}, backoffMs = RESTART_BACKOFF_MS.first): ChildProcess {
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, entry)], {
     cwd: root,
     env: { ...process.env, ...env },
     stdio: 'inherit',
   });
+  const startedAt = Date.now();
   child.on('exit', (code, signal) => {
-    if (!stopping) {
+    services.splice(services.indexOf(child), 1);
+    if (stopping) return;
+    if (!options.restart) {
       console.error(`${name} exited (${signal ?? code}); stopping everything`);
       void stop(1);
+      return;
     }
+    const delay = Date.now() - startedAt > RESTART_BACKOFF_MS.healthyAfter ? RESTART_BACKOFF_MS.first : backoffMs;
+    console.error(`${name} exited (${signal ?? code}); restarting it in ${delay / 1000} s`);
+    setTimeout(() => {
+      if (!stopping) startService(name, entry, env, options, Math.min(delay * 2, RESTART_BACKOFF_MS.max));
+    }, delay);
   });
   services.push(child);
   return child;
@@ -103,12 +116,19 @@ async function main(): Promise<void> {
   const metricsPort = Number(process.env.METRICS_PORT ?? 9464);
   for (let i = 0; i < workers; i++) {
     // One metrics port per worker process on this machine.
-    startService(`worker ${i + 1}`, 'apps/worker/src/main.ts', {
-      ...env,
-      METRICS_PORT: String(metricsPort === 0 ? 0 : metricsPort + i),
-      // Each worker's TRAINING_THREADS=auto would take every core (up to 4): share them between the workers.
-      ...(workers > 1 && !process.env.TRAINING_THREADS ? { TRAINING_THREADS: String(Math.max(1, Math.min(4, Math.floor(os.availableParallelism() / workers)))) } : {}),
-    });
+    startService(
+      `worker ${i + 1}`,
+      'apps/worker/src/main.ts',
+      {
+        ...env,
+        METRICS_PORT: String(metricsPort === 0 ? 0 : metricsPort + i),
+        // Each worker's TRAINING_THREADS=auto would take every core (up to 4): share them between the workers.
+        ...(workers > 1 && !process.env.TRAINING_THREADS ? { TRAINING_THREADS: String(Math.max(1, Math.min(4, Math.floor(os.availableParallelism() / workers)))) } : {}),
+        // Each worker's memory would otherwise be the whole machine's: share it (less 1 GiB for Redis and the API).
+        ...(!process.env.WORKER_MEMORY_BYTES ? { WORKER_MEMORY_BYTES: String(Math.max(512 * 1024 ** 2, Math.floor((os.totalmem() - 1024 ** 3) / workers))) } : {}),
+      },
+      { restart: true },
+    );
   }
   process.on('SIGINT', () => void stop());
   process.on('SIGTERM', () => void stop());

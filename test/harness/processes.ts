@@ -58,7 +58,7 @@ export async function startServiceProcess(
         line = parsed as Record<string, unknown>;
       } catch {
         if (text.trim() !== '') nonJsonLines.push(text);
-        line = { msg: text };
+        line = { msg: text, notJson: true };
       }
       logs.push(line);
       for (const waiter of waiters) if (waiter.match(line)) waiter.resolve(line);

@@ -1,6 +1,6 @@
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { DatasetCatalog, parseApiKeys, type ApiConfig } from '@mlq/jobs';
+import { DatasetCatalog, parseApiKeys, RedisOutageReporter, type ApiConfig } from '@mlq/jobs';
 import { createApiServices, type ApiServices } from './services.ts';
 
 import rateLimit from '@fastify/rate-limit';
@@ -45,7 +45,7 @@ export async function buildServer(options: BuildServerOptions): Promise<FastifyI
   // One Ajv configuration: JSON bodies uncoerced, text parts coerced from finite numerals only.
   app.setValidatorCompiler(compileRequestValidator);
 
-  const services = options.services ?? (await createApiServices(options.config));
+  const services = options.services ?? (await createApiServices(options.config, undefined, new RedisOutageReporter(app.log)));
   app.decorate('services', services);
   app.decorate('catalog', new DatasetCatalog(services.datasets, services.store, { redisTimeoutMs: options.config.REDIS_TIMEOUT_MS }));
   if (!options.services) app.addHook('onClose', async () => services.close());

@@ -9,6 +9,7 @@ import {
   QueueName,
   queueNames,
   SharedTextStreamReader,
+  type RedisOutageReporter,
   type ApiConfig,
   type ArtifactStore,
 } from '@mlq/jobs';
@@ -47,18 +48,20 @@ async function waitForConnection(redis: Redis, timeoutMs: number): Promise<void>
  * Connects to Redis (waiting up to `startupWaitMs` for it, so the first requests after start
  * do not fail while the connection is still being made), then opens the queues.
  */
-export async function createApiServices(config: ApiConfig, startupWaitMs = 5_000): Promise<ApiServices> {
-  const redis = createRedisConnection(config.REDIS_URL, 'producer');
-  // Errors surface per request as 503; the connection keeps retrying in the background.
+export async function createApiServices(config: ApiConfig, startupWaitMs = 5_000, outages?: RedisOutageReporter): Promise<ApiServices> {
+  // Errors surface per request as 503; the connection keeps retrying in the background, and an
+  // outage is logged once when it starts and once when it ends (`outages`), never per retry.
+  const quiet = (error: unknown) => void outages?.error(error);
+  const redis = createRedisConnection(config.REDIS_URL, 'producer', {}, outages);
   redis.on('error', () => {});
   await waitForConnection(redis, startupWaitMs);
   const prefix = config.QUEUE_PREFIX;
   const queues = Object.fromEntries(
     queueNames.map((name) => [name, new Queue(name, { connection: redis, prefix })]),
   ) as Record<QueueName, Queue>;
-  for (const queue of Object.values(queues)) queue.on('error', () => {});
+  for (const queue of Object.values(queues)) queue.on('error', quiet);
   const flows = new FlowProducer({ connection: redis, prefix });
-  flows.on('error', () => {});
+  flows.on('error', quiet);
   const store = createArtifactStore({ dir: config.MODEL_STORE_DIR, redis, prefix, quotaBytes: config.STORE_QUOTA_BYTES });
   store.indexExisting().catch(() => {}); // a worker indexes it when Redis is down now
   const events = new Map<QueueName, { events: QueueEvents; connection: Redis }>();
@@ -80,14 +83,14 @@ export async function createApiServices(config: ApiConfig, startupWaitMs = 5_000
     queueEvents(queue) {
       let entry = events.get(queue);
       if (!entry) {
-        const connection = createRedisConnection(config.REDIS_URL, 'worker');
+        const connection = createRedisConnection(config.REDIS_URL, 'worker', {}, outages);
         connection.on('error', () => {});
         // Read from (just before) the moment of creation, not from whenever the first XREAD goes out
         // ('$'): an event in between (a fast job completing) would otherwise be missed by `?wait`.
         // Five seconds early covers clock skew to Redis; listeners filter by job id, so replayed
         // older events are harmless.
         entry = { connection, events: new QueueEvents(queue, { connection, prefix, lastEventId: `${Date.now() - 5_000}-0` }) };
-        entry.events.on('error', () => {});
+        entry.events.on('error', quiet);
         // One listener per open SSE stream.
         entry.events.setMaxListeners(0);
         events.set(queue, entry);

@@ -7,8 +7,8 @@ import { CANCELLED_REASON, cancelKey, DatasetKindError, DatasetNotFoundError, Mo
 import { redactPaths, StoreQuotaExceededError } from '@mlq/jobs';
 import type { ProcessorContext } from './context.ts';
 
-/** Reasons a worker aborts a job's signal with. */
-export const AbortReason = { cancelled: 'cancelled', shutdown: 'shutdown' } as const;
+/** Reasons a worker aborts a job's signal with (`memory`: the memory guard, see memory-guard.ts). */
+export const AbortReason = { cancelled: 'cancelled', shutdown: 'shutdown', memory: 'memory' } as const;
 
 /** Checks `job.data` against its schema; a bad payload fails at once, without retries. */
 export function parsePayload<S extends TSchema>(schema: S, job: Job): Static<S> {

@@ -1,10 +1,20 @@
 import { pino } from 'pino';
 import { parseConfig, WorkerConfigSchema } from '@mlq/jobs';
 import { startWorkerApp, type WorkerApp } from './worker-app.ts';
+import { routeConsoleToLog } from './console-to-log.ts';
+
+/** Exit code of a worker whose tfjs backend failed (EX_SOFTWARE): npm start and Kubernetes restart it. */
+const BACKEND_FAILED_EXIT_CODE = 70;
 
 async function run(): Promise<void> {
   const config = parseConfig(WorkerConfigSchema);
   const log = pino({ level: config.LOG_LEVEL, base: { service: 'worker', pid: process.pid } });
+  routeConsoleToLog(log);
+  process.on('uncaughtException', (error) => {
+    log.fatal({ err: error }, 'uncaught exception');
+    process.exit(1);
+  });
+  process.on('unhandledRejection', (reason) => log.error({ err: reason }, 'unhandled rejection'));
   let app: WorkerApp | undefined;
   let stopping = false;
 
@@ -32,11 +42,23 @@ async function run(): Promise<void> {
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
 
-  app = await startWorkerApp(config, log);
+  // A failed wasm heap: the job that caused it is failing for good and the others were released;
+  // close (which waits for those failures and releases to be written) and exit non-zero.
+  const onFatal = () => {
+    stopping = true;
+    const exit = () => process.exit(BACKEND_FAILED_EXIT_CODE);
+    setImmediate(() => void (app ? app.close(0).then(exit, exit) : exit()));
+    // Never hang on a broken process.
+    setTimeout(exit, 10_000).unref();
+  };
+
+  app = await startWorkerApp(config, log, { onFatal });
   if (stopping) void close(app);
 }
 
 run().catch((error: unknown) => {
-  console.error(error instanceof Error ? error.message : error);
+  // A JSON line on stderr (the console may already go through the logger, on stdout).
+  const msg = error instanceof Error ? error.message : String(error);
+  process.stderr.write(`${JSON.stringify({ level: 60, time: Date.now(), service: 'worker', pid: process.pid, msg })}\n`);
   process.exit(1);
 });

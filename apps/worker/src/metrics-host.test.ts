@@ -6,7 +6,7 @@ import { serveMetrics } from './metrics.ts';
 describe('the worker metrics endpoint', () => {
   it('listens on loopback unless told otherwise (METRICS_HOST)', async () => {
     const local = await serveMetrics(new Registry(), 0);
-    const everywhere = await serveMetrics(new Registry(), 0, '0.0.0.0');
+    const everywhere = await serveMetrics(new Registry(), 0, { host: '0.0.0.0' });
     try {
       expect((local.server.address() as AddressInfo).address).toBe('127.0.0.1');
       expect((everywhere.server.address() as AddressInfo).address).toBe('0.0.0.0');

@@ -5,11 +5,16 @@ import type { Job, Worker } from 'bullmq';
 import * as tf from '@tensorflow/tfjs-core';
 import { CANCELLED_REASON } from '@mlq/jobs';
 import type { ProcessorContext } from './context.ts';
+import type { BackendHealth } from './wasm-failure.ts';
 
 /** Why a job failed, in few enough values to be a label. */
-export function failureReason(job: Job | undefined, error: Error): 'cancelled' | 'invalid_input' | 'error' {
+export function failureReason(job: Job | undefined, error: Error): 'cancelled' | 'invalid_input' | 'memory' | 'poison' | 'backend_failed' | 'error' {
   if (job?.failedReason === CANCELLED_REASON || error.message === CANCELLED_REASON) return 'cancelled';
-  return error.name === 'UnrecoverableError' ? 'invalid_input' : 'error';
+  if (error.name !== 'UnrecoverableError') return 'error';
+  if (/^(exceeded the memory budget|this training needs about|this training's largest tensor)/.test(error.message)) return 'memory';
+  if (error.message.startsWith('poison job:')) return 'poison';
+  if (error.message.startsWith('the WebAssembly heap failed')) return 'backend_failed';
+  return 'invalid_input';
 }
 
 /** A counter that mirrors a running total kept elsewhere (the model cache's own counters). */
@@ -43,7 +48,7 @@ export function createWorkerMetrics(context: ProcessorContext, workers: Worker[]
   });
   const failures = new Counter({
     name: 'mlq_job_failures_total',
-    help: 'Failed job attempts by reason: cancelled, invalid_input (not retried) or error (retried while attempts remain)',
+    help: 'Failed job attempts by reason: cancelled, invalid_input, memory (too large, or stopped by the memory guard), poison, backend_failed (not retried) or error (retried while attempts remain)',
     labelNames: ['queue', 'name', 'reason'],
     registers: [registry],
   });
@@ -98,10 +103,16 @@ export function createWorkerMetrics(context: ProcessorContext, workers: Worker[]
 }
 
 /**
- * Serves `/metrics` and `/healthz` (200 while the worker runs) on `host` (METRICS_HOST, loopback
- * unless set). Resolves once listening.
+ * Serves `/metrics` and `/healthz` on `host` (METRICS_HOST, loopback unless set): 200 while the
+ * worker can run models, 503 with the reason once its tfjs backend failed (the process is then
+ * exiting to be restarted). Resolves once listening.
  */
-export async function serveMetrics(registry: Registry, port: number, host = '127.0.0.1'): Promise<{ server: Server; port: number }> {
+export async function serveMetrics(
+  registry: Registry,
+  port: number,
+  options: { host?: string; health?: BackendHealth } = {},
+): Promise<{ server: Server; port: number }> {
+  const { host = '127.0.0.1', health } = options;
   const server = createServer((request, response) => {
     const path = request.url?.split('?')[0];
     if (path === '/metrics') {
@@ -110,7 +121,9 @@ export async function serveMetrics(registry: Registry, port: number, host = '127
         (error: Error) => response.writeHead(500).end(error.message),
       );
     } else if (path === '/healthz') {
-      response.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ok"}');
+      const failure = health?.failure;
+      if (failure === undefined) response.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ok"}');
+      else response.writeHead(503, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 'backend unusable', reason: failure }));
     } else {
       response.writeHead(404).end();
     }

@@ -28,6 +28,12 @@ export const SharedConfigSchema = Type.Object({
     description:
       'Largest total size of the artifact store (uploaded datasets, models, checkpoints), in bytes, counted in Redis; an upload past it is refused with 507 and a training whose model would not fit fails. 0: no limit',
   }),
+  TRAINING_MEMORY_BUDGET_BYTES: Integer({
+    default: 0,
+    minimum: 0,
+    description:
+      'Bytes one training may use at its peak (estimated from its params and dataset before it is enqueued, checked again by the worker, watched while it runs). 0: auto. Worker: (WORKER_MEMORY_BYTES - 384 MiB - MODEL_CACHE_BYTES) / TRAIN_CONCURRENCY, published to Redis; API: the largest budget a live worker published, else the last one seen, else this value, else sized from its own memory the same way',
+  }),
   LOG_LEVEL: Type.Union(
     ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
     { default: 'info', description: 'pino log level' },
@@ -173,6 +179,23 @@ export const WorkerConfigSchema = Type.Composite([
       default: 30_000,
       minimum: 500,
       description: 'How often this worker looks for stalled jobs (of dead workers) to put back in the queue',
+    }),
+    WORKER_MEMORY_BYTES: Integer({
+      default: 0,
+      minimum: 0,
+      description: 'Memory this worker process may use, in bytes. 0: auto, the cgroup memory limit (a container\'s), else the machine\'s total memory. npm start gives each of its WORKERS a share',
+    }),
+    TRAINING_MEMORY_CHECK: Type.Union([Type.Literal('enforce'), Type.Literal('warn')], {
+      default: 'enforce',
+      description:
+        'enforce: a training whose memory estimate does not fit this worker (budget, wasm heap) fails for good before it starts; warn: log the estimate and train anyway (the memory guard and the wasm heap check still protect the worker)',
+    }),
+    POISON_JOB_CRASHES: Integer({
+      default: 5,
+      minimum: 1,
+      maximum: 100,
+      description:
+        'A job whose run ended with its worker process dead (kill -9, OOM kill, node lost) is run again, unless this many distinct worker processes died running it: then it fails for good as a poison job',
     }),
     METRICS_PORT: Integer({
       default: 9464,

@@ -12,3 +12,5 @@ export * from './text-stream.ts';
 export * from './usage.ts';
 export * from './deletion.ts';
 export * from './redact.ts';
+export * from './memory-estimate.ts';
+export * from './worker-budgets.ts';

@@ -16,6 +16,7 @@ import {
   type ForecastResult,
 } from '@mlq/jobs';
 import { HttpError } from '../plugins/errors.ts';
+import { checkForecastsFit } from './memory-checks.ts';
 import { findJob, toJobView, withCurrentState, JobStateSchema } from '../job-view.ts';
 
 const BatchViewSchema = Type.Object({
@@ -85,6 +86,7 @@ export const batchRoutes: FastifyPluginAsyncTypebox = async (app) => {
       if (chosen.length === 0) {
         throw new HttpError(400, `no series of ${body.dataset} is long enough (${needed} points needed)`, 'body/series');
       }
+      await checkForecastsFit(app, body, chosen.map((series) => collection.closes(series).length));
       const children: Record<string, string> = {};
       const childJobs: FlowChildJob[] = chosen.map((series) => {
         const jobId = createJobId('forecast');

@@ -11,6 +11,7 @@ import {
   type TrainPayload,
 } from '@mlq/jobs';
 import { HttpError } from '../plugins/errors.ts';
+import { checkTrainingFits } from './memory-checks.ts';
 
 /**
  * Checks what the schema cannot before a job is enqueued: the dataset exists and is of the kind
@@ -18,6 +19,7 @@ import { HttpError } from '../plugins/errors.ts';
  * the worker checks again (a request that slips through fails its job with the same reason).
  */
 export async function checkTrainPayload(app: FastifyInstance, payload: TrainPayload): Promise<void> {
+  await checkTrainingFits(app, payload);
   switch (payload.kind) {
     case 'price':
       return checkPriceTraining(app, payload);

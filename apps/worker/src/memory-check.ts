@@ -1,0 +1,52 @@
+import { UnrecoverableError, type Job } from 'bullmq';
+import { checkTrainingMemory, type MemoryLimits, type TrainingFacts, type TrainPayload } from '@mlq/jobs';
+import type { ProcessorContext } from './context.ts';
+
+/** How the worker treats a training its estimate says does not fit: refuse it, or log and train anyway. */
+export type MemoryCheckMode = 'enforce' | 'warn';
+
+/** The payload of a `train` or `forecast` job as a training payload, or undefined when it is not one (the processor rejects it). */
+function asTraining(job: Job): { payload: TrainPayload; forecast: boolean } | undefined {
+  const data = job.data as Record<string, unknown> | undefined;
+  if (!data || typeof data !== 'object') return undefined;
+  if (job.name === 'forecast') return { payload: { kind: 'price', ...data, horizon: data.horizon } as TrainPayload, forecast: true };
+  if (job.name === 'train' && ['price', 'textgen', 'seq2seq'].includes(String(data.kind))) return { payload: data as TrainPayload, forecast: false };
+  return undefined;
+}
+
+async function factsOf(ctx: ProcessorContext, payload: TrainPayload): Promise<TrainingFacts> {
+  switch (payload.kind) {
+    case 'price':
+      return { kind: 'price', seriesLength: (await ctx.datasets.series(payload.dataset)).collection.closes(payload.series).length };
+    case 'textgen': {
+      const { summary } = await ctx.datasets.recordOf(payload.dataset, 'text');
+      return { kind: 'textgen', characters: summary.characters, distinctCharacters: summary.distinctCharacters };
+    }
+    case 'seq2seq':
+      return { kind: 'seq2seq', pairs: (await ctx.datasets.recordOf(payload.dataset, 'pairs')).summary.pairs };
+  }
+}
+
+/**
+ * The API's check again, with this worker's own limits, before a training starts: a training that
+ * does not fit fails for good with the same message. Facts that cannot be read (unknown dataset or
+ * series) are left to the processor, which fails with its own clear reason.
+ */
+export async function checkJobMemory(ctx: ProcessorContext, job: Job, limits: MemoryLimits, mode: MemoryCheckMode): Promise<void> {
+  const training = asTraining(job);
+  if (!training) return;
+  let facts: TrainingFacts;
+  try {
+    facts = await factsOf(ctx, training.payload);
+  } catch {
+    return;
+  }
+  // Batch children train on one thread (processors/forecast.ts).
+  const refusal = checkTrainingMemory(training.payload, facts, training.forecast ? { ...limits, threads: 1 } : limits);
+  if (!refusal) return;
+  if (mode === 'warn') {
+    ctx.log.warn({ jobId: job.id, estimateBytes: refusal.estimateBytes, limitBytes: refusal.limitBytes, limit: refusal.limit }, `training anyway (TRAINING_MEMORY_CHECK=warn): ${refusal.message}`);
+    return;
+  }
+  throw new UnrecoverableError(refusal.message);
+}
