@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import type { AddressInfo } from 'node:net';
 import { Registry } from 'prom-client';
 import { serveMetrics } from './metrics.ts';
 
@@ -8,12 +7,12 @@ describe('the worker metrics endpoint', () => {
     const local = await serveMetrics(new Registry(), 0);
     const everywhere = await serveMetrics(new Registry(), 0, { host: '0.0.0.0' });
     try {
-      expect((local.server.address() as AddressInfo).address).toBe('127.0.0.1');
-      expect((everywhere.server.address() as AddressInfo).address).toBe('0.0.0.0');
+      expect(local.address).toBe('127.0.0.1');
+      expect(everywhere.address).toBe('0.0.0.0');
       expect((await fetch(`http://127.0.0.1:${local.port}/healthz`)).status).toBe(200);
     } finally {
-      local.server.close();
-      everywhere.server.close();
+      await local.close();
+      await everywhere.close();
     }
   });
 });

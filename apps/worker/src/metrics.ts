@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import { Worker as Thread } from 'node:worker_threads';
 import type { AddressInfo } from 'node:net';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Job, Worker } from 'bullmq';
@@ -102,32 +102,63 @@ export function createWorkerMetrics(context: ProcessorContext, workers: Worker[]
   return registry;
 }
 
+export interface MetricsServer {
+  port: number;
+  /** The address it listens on (METRICS_HOST). */
+  address: string;
+  close(): Promise<void>;
+}
+
+/** How often the main thread tells the probe thread its event loop is turning. */
+const HEARTBEAT_MS = 250;
+
 /**
- * Serves `/metrics` and `/healthz` on `host` (METRICS_HOST, loopback unless set): 200 while the
- * worker can run models, 503 with the reason once its tfjs backend failed (the process is then
- * exiting to be restarted). Resolves once listening.
+ * Serves `/metrics` and `/healthz` on `host` (METRICS_HOST, loopback unless set) from a thread of
+ * its own, so a probe is answered at once even while a training batch holds the event loop.
+ * `/healthz`: 200 while the worker can run models; 503 with the reason once its tfjs backend
+ * failed (the process is then exiting to be restarted), or once the event loop has not turned for
+ * `stallLimitMs` (LOCK_DURATION_MS: by then the worker's jobs are lost to others anyway, and a
+ * liveness probe should restart it). Resolves once listening.
  */
 export async function serveMetrics(
   registry: Registry,
   port: number,
-  options: { host?: string; health?: BackendHealth } = {},
-): Promise<{ server: Server; port: number }> {
-  const { host = '127.0.0.1', health } = options;
-  const server = createServer((request, response) => {
-    const path = request.url?.split('?')[0];
-    if (path === '/metrics') {
-      registry.metrics().then(
-        (text) => response.writeHead(200, { 'content-type': registry.contentType }).end(text),
-        (error: Error) => response.writeHead(500).end(error.message),
-      );
-    } else if (path === '/healthz') {
-      const failure = health?.failure;
-      if (failure === undefined) response.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ok"}');
-      else response.writeHead(503, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 'backend unusable', reason: failure }));
-    } else {
-      response.writeHead(404).end();
-    }
+  options: { host?: string; health?: BackendHealth; stallLimitMs?: number } = {},
+): Promise<MetricsServer> {
+  const { host = '127.0.0.1', health, stallLimitMs = 60_000 } = options;
+  const heartbeat = new SharedArrayBuffer(Float64Array.BYTES_PER_ELEMENT);
+  const beats = new Float64Array(heartbeat);
+  beats[0] = Date.now();
+  const thread = new Thread(new URL('./probes/probe-thread.mjs', import.meta.url), { workerData: { host, port, stallLimitMs, heartbeat } });
+  thread.unref();
+  const beat = setInterval(() => (beats[0] = Date.now()), HEARTBEAT_MS);
+  beat.unref();
+  const unsubscribe = health?.subscribe((reason) => thread.postMessage({ type: 'failure', reason }));
+  const listening = await new Promise<AddressInfo>((resolve, reject) => {
+    thread.once('error', reject);
+    thread.on('message', (message: { type: string; address?: AddressInfo; message?: string; id?: number }) => {
+      if (message.type === 'listening') resolve(message.address!);
+      else if (message.type === 'error') reject(new Error(`metrics server on ${host}:${port}: ${message.message}`));
+      else if (message.type === 'metrics') {
+        registry.metrics().then(
+          (text) => thread.postMessage({ type: 'metrics', id: message.id, text, contentType: registry.contentType }),
+          (error: Error) => thread.postMessage({ type: 'metrics', id: message.id, error: error.message }),
+        );
+      }
+    });
+  }).catch(async (error: unknown) => {
+    clearInterval(beat);
+    unsubscribe?.();
+    await thread.terminate();
+    throw error;
   });
-  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(port, host, resolve));
-  return { server, port: (server.address() as AddressInfo).port };
+  return {
+    port: listening.port,
+    address: listening.address,
+    async close() {
+      clearInterval(beat);
+      unsubscribe?.();
+      await thread.terminate();
+    },
+  };
 }

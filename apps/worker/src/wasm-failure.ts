@@ -16,6 +16,7 @@ export function isWasmHeapFailure(error: unknown): boolean {
 /** Whether this process' tfjs backend can still run models; /healthz answers 503 once it cannot. */
 export class BackendHealth {
   #failure: string | undefined;
+  readonly #listeners = new Set<(reason: string) => void>();
 
   get usable(): boolean {
     return this.#failure === undefined;
@@ -29,6 +30,14 @@ export class BackendHealth {
   markFailed(reason: string): boolean {
     if (this.#failure !== undefined) return false;
     this.#failure = reason;
+    for (const listener of this.#listeners) listener(reason);
     return true;
+  }
+
+  /** Calls `listener` with the failure when it happens (at once if it already has); returns the unsubscribe. */
+  subscribe(listener: (reason: string) => void): () => void {
+    if (this.#failure !== undefined) listener(this.#failure);
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
   }
 }

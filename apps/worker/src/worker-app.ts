@@ -155,7 +155,7 @@ export async function startWorkerApp(config: WorkerConfig, log: Logger, options:
     }
   });
 
-  const metrics = config.METRICS_PORT > 0 ? await serveMetrics(createWorkerMetrics(context, workers), config.METRICS_PORT, { host: config.METRICS_HOST, health }) : undefined;
+  const metrics = config.METRICS_PORT > 0 ? await serveMetrics(createWorkerMetrics(context, workers), config.METRICS_PORT, { host: config.METRICS_HOST, health, stallLimitMs: config.LOCK_DURATION_MS }) : undefined;
   // Only workers that train publish a training budget (a prediction worker's memory is no promise).
   const withdrawBudget = queues.includes(QueueName.train) ? publishBudgetWhileRunning(redis, config.QUEUE_PREFIX, { workerId, ...memory.limits }, log) : async () => {};
 
@@ -191,7 +191,7 @@ export async function startWorkerApp(config: WorkerConfig, log: Logger, options:
       }, graceMs);
       await closing;
       clearTimeout(release);
-      metrics?.server.close();
+      await metrics?.close();
       await subscriber.quit().catch(() => undefined);
       await redis.quit().catch(() => undefined);
       context.cache.clear();
