@@ -1,9 +1,10 @@
-import { ApiConfigSchema, parseConfig } from '@mlq/jobs';
+import { ApiConfigSchema, parseConfig, routeProcessWarningsToLog } from '@mlq/jobs';
 import { buildServer } from './server.ts';
 
 async function run(): Promise<void> {
   const config = parseConfig(ApiConfigSchema);
   const app = await buildServer({ config, logger: { level: config.LOG_LEVEL } });
+  routeProcessWarningsToLog(app.log);
   let closing = false;
   const shutdown = (signal: string) => {
     if (closing) return;

@@ -59,7 +59,12 @@ export async function createApiServices(config: ApiConfig, startupWaitMs = 5_000
   const queues = Object.fromEntries(
     queueNames.map((name) => [name, new Queue(name, { connection: redis, prefix })]),
   ) as Record<QueueName, Queue>;
-  for (const queue of Object.values(queues)) queue.on('error', quiet);
+  for (const queue of Object.values(queues)) {
+    queue.on('error', quiet);
+    // Every `?wait` and streamed prediction in flight waits on its queue's 'closing' event (BullMQ's
+    // waitUntilFinished): one listener each, bounded by the rate limit and the stream caps.
+    queue.setMaxListeners(0);
+  }
   const flows = new FlowProducer({ connection: redis, prefix });
   flows.on('error', quiet);
   const store = createArtifactStore({ dir: config.MODEL_STORE_DIR, redis, prefix, quotaBytes: config.STORE_QUOTA_BYTES });

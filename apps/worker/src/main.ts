@@ -1,5 +1,5 @@
 import { pino } from 'pino';
-import { parseConfig, WorkerConfigSchema } from '@mlq/jobs';
+import { parseConfig, routeProcessWarningsToLog, WorkerConfigSchema } from '@mlq/jobs';
 import { startWorkerApp, type WorkerApp } from './worker-app.ts';
 import { routeConsoleToLog } from './console-to-log.ts';
 
@@ -10,6 +10,7 @@ async function run(): Promise<void> {
   const config = parseConfig(WorkerConfigSchema);
   const log = pino({ level: config.LOG_LEVEL, base: { service: 'worker', pid: process.pid } });
   routeConsoleToLog(log);
+  routeProcessWarningsToLog(log);
   process.on('uncaughtException', (error) => {
     log.fatal({ err: error }, 'uncaught exception');
     process.exit(1);

@@ -107,3 +107,12 @@ export function isRedisConnectionError(error: unknown): boolean {
     /Stream isn't writeable|Connection is closed|enableOfflineQueue|connect ETIMEDOUT|ECONNREFUSED/.test(error.message)
   );
 }
+
+/**
+ * Logs the process' warnings (a MaxListenersExceededWarning, a deprecation) as JSON lines through
+ * the logger instead of Node's default print to stderr, so a process' output stays JSON lines.
+ */
+export function routeProcessWarningsToLog(log: OutageLogger): void {
+  process.removeAllListeners('warning');
+  process.on('warning', (warning: Error & { code?: string }) => log.warn({ warning: warning.name, ...(warning.code ? { code: warning.code } : {}) }, warning.message));
+}
