@@ -42,7 +42,7 @@ export const scales: Record<ChaosScale, ScaleSettings> = {
     headerStars: 160_000,
     retainedJobs: 3_000,
     parallelListings: 10,
-    zipInflatedMiB: 64,
+    zipInflatedMiB: 200,
     runOversizedTrainings: false,
     settleMs: 90_000,
   },
