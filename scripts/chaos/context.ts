@@ -22,17 +22,7 @@ export interface Scenario {
   run(context: ChaosContext): Promise<ChaosRow[]>;
 }
 
-/** mulberry32: a small seeded generator. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom } from '../../packages/datasets/src/testing/seeded-random.ts';
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
