@@ -79,8 +79,9 @@ export class ChaosSystem {
       MODEL_STORE_DIR: this.storeDir,
       HOST: '127.0.0.1',
       PORT: String(port),
-      // Fuzzing and load would hit the limiter; it has its own tests.
+      // Fuzzing and load come from one address and would hit the limiters; they have their own tests.
       RATE_LIMIT_PER_MINUTE: '0',
+      SSE_MAX_PER_CLIENT: '5000',
       LOG_LEVEL: 'warn',
       API_KEYS: '',
       ...env,
