@@ -41,7 +41,7 @@ async function killDuringBatch(context: ChaosContext): Promise<ChaosRow> {
       scenario: `kill -9 workers during a ${names.length}-series batch`,
       finding: 'kill -9 of workers during a batch',
       faults: kills,
-      outcome: `batch ${view?.state ?? 'unknown'}, ${gathered}/${names.length} series gathered`,
+      outcome: `batch ${view?.state ?? 'unknown'}, ${gathered}/${view?.series?.length ?? 0} series gathered${Object.keys(view?.skipped ?? {}).length ? ` (${Object.keys(view.skipped).length} of ${names.length} too short, skipped at submit)` : ''}`,
       missed: kills === 0 ? ['no kill landed while the batch ran'] : [],
     },
     { ...account, submitted: names.length + 1 },
