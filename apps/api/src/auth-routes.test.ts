@@ -161,6 +161,24 @@ describe('authorization by the matched route', () => {
     for (const queue of Object.values(app.services.queues)) expect(await queue.isPaused()).toBe(false);
   });
 
+  it('documents the key each operation needs in the OpenAPI document', async () => {
+    const document = (await app.inject({ method: 'GET', url: '/docs/json' })).json() as {
+      security: unknown;
+      components: { securitySchemes: Record<string, { scheme: string }> };
+      paths: Record<string, Record<string, { security?: unknown; 'x-scope'?: string }>>;
+    };
+    expect(document.components.securitySchemes.apiKey!.scheme).toBe('bearer');
+    expect(document.security).toEqual([{ apiKey: [] }]);
+    const routes = new Map((await allRoutes()).map((route) => [`${route.method} ${route.pattern}`, route.scope]));
+    for (const [documented, operations] of Object.entries(document.paths)) {
+      for (const [method, operation] of Object.entries(operations)) {
+        const scope = routes.get(`${method.toUpperCase()} ${documented.replace(/\{([^}]+)\}/g, ':$1')}`);
+        if (scope === 'public') expect(operation.security, `${method} ${documented}`).toEqual([]);
+        else expect(operation['x-scope'], `${method} ${documented}`).toBe(scope);
+      }
+    }
+  });
+
   it('answers public routes to anyone, in their plain spelling', async () => {
     for (const url of ['/healthz', '/readyz', '/metrics', '/metrics/queues', '/docs/json', '/docs']) {
       const status = (await app.inject({ method: 'GET', url })).statusCode;

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import { scopeRoutes } from './route-scope.ts';
+import { scopeOf, scopeRoutes } from './route-scope.ts';
 
 /** OpenAPI 3 document built from the routes' TypeBox schemas; UI at /docs, JSON at /docs/json. */
 export async function registerOpenApi(app: FastifyInstance): Promise<void> {
@@ -19,10 +19,22 @@ export async function registerOpenApi(app: FastifyInstance): Promise<void> {
         { name: 'models', description: 'The model registry' },
         { name: 'health', description: 'Probes' },
       ],
+      // API keys travel as `Authorization: Bearer <key>`; each operation says the scope it needs.
+      components: { securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'An API key from API_KEYS (scopes: read < submit < admin)' } } },
+      security: [{ apiKey: [] }],
     },
     // Bull Board's own routes are not part of this API.
     hiddenTag: 'X-HIDDEN',
-    transform: ({ schema, url }) => (url.startsWith('/admin/') ? { schema: { ...schema, hide: true }, url } : { schema, url }),
+    transform: ({ schema, url, route }) => {
+      if (url.startsWith('/admin/')) return { schema: { ...schema, hide: true }, url };
+      const method = Array.isArray(route.method) ? route.method[0]! : route.method;
+      const scope = scopeOf(method, route.config);
+      const documented = schema as Record<string, unknown> | undefined;
+      // Public routes need no key; the others say which scope their key needs.
+      return scope === 'public'
+        ? { schema: { ...documented, security: [] }, url }
+        : { schema: { ...documented, 'x-scope': scope, description: `${documented?.description ? `${String(documented.description)}\n\n` : ''}Needs an API key with scope \`${scope}\` (or higher).` }, url };
+    },
   });
   // Open to anyone: every route Swagger UI registers (the page, /docs/json, its static files).
   await app.register(async (docs) => {
