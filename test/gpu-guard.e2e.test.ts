@@ -1,3 +1,6 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestRedis, type TestRedis } from './harness/redis.ts';
 import { startWorkerProcess } from './harness/processes.ts';
@@ -8,7 +11,8 @@ beforeAll(async () => {
 });
 afterAll(async () => redis?.close());
 
-const env = () => ({ REDIS_URL: redis.url, QUEUE_PREFIX: redis.prefix, MODEL_STORE_DIR: '/tmp/mlq-gpu-guard', METRICS_PORT: '0' });
+const storeDir = mkdtempSync(path.join(tmpdir(), 'mlq-gpu-guard-'));
+const env = () => ({ REDIS_URL: redis.url, QUEUE_PREFIX: redis.prefix, MODEL_STORE_DIR: storeDir, METRICS_PORT: '0' });
 
 // This machine has no GPU (and no tfjs-node-gpu), which is the situation the guard is for.
 describe('a GPU worker without a usable GPU', () => {

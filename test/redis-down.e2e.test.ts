@@ -1,3 +1,6 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { ApiConfigSchema, parseConfig } from '@mlq/jobs';
@@ -9,7 +12,7 @@ let redis: Awaited<ReturnType<typeof startRedisServer>>;
 
 beforeAll(async () => {
   redis = await startRedisServer();
-  api = await buildServer({ config: parseConfig(ApiConfigSchema, { REDIS_URL: redis.url, QUEUE_PREFIX: 'down', MODEL_STORE_DIR: '/tmp/mlq-down' }) });
+  api = await buildServer({ config: parseConfig(ApiConfigSchema, { REDIS_URL: redis.url, QUEUE_PREFIX: 'down', MODEL_STORE_DIR: mkdtempSync(path.join(tmpdir(), 'mlq-down-')) }) });
   await api.ready();
 });
 afterAll(async () => {

@@ -1,3 +1,6 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { Worker } from 'bullmq';
@@ -10,7 +13,7 @@ let app: FastifyInstance;
 
 beforeAll(async () => {
   redis = await startTestRedis();
-  app = await buildServer({ config: parseConfig(ApiConfigSchema, { REDIS_URL: redis.url, QUEUE_PREFIX: redis.prefix, MODEL_STORE_DIR: '/tmp/mlq-api-test' }) });
+  app = await buildServer({ config: parseConfig(ApiConfigSchema, { REDIS_URL: redis.url, QUEUE_PREFIX: redis.prefix, MODEL_STORE_DIR: mkdtempSync(path.join(tmpdir(), 'mlq-api-test-')) }) });
   await app.ready();
 });
 afterAll(async () => {

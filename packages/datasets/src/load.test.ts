@@ -70,7 +70,7 @@ describe('loadPriceDirectory', () => {
     await expect(loadPriceDirectory(dir)).rejects.toThrow('empty: the folder holds no price CSV files');
   });
 
-  // The shared data folder beside the checkout (see /work/shared/data/README.md) still has the
+  // The shared data folder beside the checkout (see ../shared/data/README.md from the repository root) still has the
   // ranking file "100 List.csv" that the bundled copy leaves out.
   const shared = fileURLToPath(new URL('../../../../shared/data/crypto-top100/', import.meta.url));
   it.skipIf(!existsSync(join(shared, '100 List.csv')))('skips "100 List.csv" in the original crypto folder', async () => {

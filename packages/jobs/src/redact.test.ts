@@ -1,3 +1,5 @@
+import { homedir, tmpdir } from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { redactPaths, redactPathsDeep, registerSensitiveRoot } from './redact.ts';
 
@@ -9,7 +11,8 @@ describe('redactPaths', () => {
     expect(redactPaths('EACCES: permission denied, mkdir /var/lib/mlq/store/datasets')).toBe('EACCES: permission denied, mkdir <path>');
     expect(redactPaths('cannot read file:///srv/mlq/store/x.json: bad')).toBe('cannot read <path>: bad');
     expect(redactPaths('open C:\\Users\\me\\store\\weights.bin failed')).toBe('open <path> failed');
-    expect(redactPaths('at /home/runner/work/mlq/node_modules/x.js:10:5, then (/tmp/a/b)')).toBe('at <path>, then (<path>)');
+    const script = path.join(homedir(), 'work/mlq/node_modules/x.js');
+    expect(redactPaths(`at ${script}:10:5, then (${path.join(tmpdir(), 'a/b')})`)).toBe('at <path>, then (<path>)');
   });
 
   it('hides the store root and the working directory wherever they are', () => {
@@ -34,7 +37,7 @@ describe('redactPaths', () => {
   });
 
   it('reaches strings inside details', () => {
-    expect(redactPathsDeep({ file: '/tmp/upload-1/x.csv', line: 3, candidates: ['Ann', '/home/me'], nested: { at: null } })).toEqual({
+    expect(redactPathsDeep({ file: path.join(tmpdir(), 'upload-1/x.csv'), line: 3, candidates: ['Ann', homedir()], nested: { at: null } })).toEqual({
       file: '<path>',
       line: 3,
       candidates: ['Ann', '<path>'],

@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../backend.ts';
@@ -71,7 +72,8 @@ describe('PriceModel save, load and forecast', () => {
     await expect(loadPriceModel(memoryArtifacts())).rejects.toThrow(/no artifact metadata.json/);
   });
 
-  const bitcoinCsv = '/work/shared/data/crypto-top100/Bitcoin.csv';
+  // ../shared beside the repository root (the real data the project is measured on).
+  const bitcoinCsv = fileURLToPath(new URL('../../../../../shared/data/crypto-top100/Bitcoin.csv', import.meta.url));
   it.skipIf(!existsSync(bitcoinCsv))('trains a tiny LSTM on real Bitcoin closes and forecasts 10 plausible values', async () => {
     // Crude parse of the Close column (the 5th; dates are quoted and contain a comma); rows are newest first.
     const closes = readFileSync(bitcoinCsv, 'utf8')
