@@ -1,18 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Redis } from 'ioredis';
-import { startTestRedis, type TestRedis } from '../../../test/harness/redis.ts';
+import { describe, expect, it } from 'vitest';
+import { useTestRedisClient } from '../../../test/harness/hooks.ts';
 import { ModelNotFoundError, ModelRegistry, type NewModelRecord } from './registry.ts';
 
-let redis: TestRedis;
-let client: Redis;
-beforeAll(async () => {
-  redis = await startTestRedis();
-  client = new Redis(redis.url);
-});
-afterAll(async () => {
-  client?.disconnect();
-  await redis?.close();
-});
+const testRedis = useTestRedisClient();
 
 const model = (id: string, name: string): NewModelRecord => ({
   id,
@@ -35,7 +25,7 @@ const model = (id: string, name: string): NewModelRecord => ({
 
 describe('ModelRegistry (real Redis)', () => {
   it('versions per name, resolves latest, a version, or an id, and lists newest first', async () => {
-    const registry = new ModelRegistry(client, redis.prefix);
+    const registry = new ModelRegistry(testRedis.client, testRedis.redis.prefix);
     const v1 = await registry.register(model('m_a', 'btc'));
     const v2 = await registry.register(model('m_b', 'btc'));
     await registry.register(model('m_c', 'eth'));
@@ -53,7 +43,7 @@ describe('ModelRegistry (real Redis)', () => {
   });
 
   it('registering the same id again (a retried job) returns the existing version', async () => {
-    const registry = new ModelRegistry(client, redis.prefix);
+    const registry = new ModelRegistry(testRedis.client, testRedis.redis.prefix);
     const first = await registry.register(model('m_retry', 'retry'));
     const second = await registry.register(model('m_retry', 'retry'));
     expect(second).toEqual(first);

@@ -2,9 +2,8 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Redis } from 'ioredis';
-import { startTestRedis, type TestRedis } from '../../../test/harness/redis.ts';
+import { afterAll, describe, expect, it } from 'vitest';
+import { useTestRedisClient } from '../../../test/harness/hooks.ts';
 import {
   ArtifactNotFoundError,
   ArtifactStoreError,
@@ -40,21 +39,12 @@ describe('FileSystemArtifactStore', () => {
 });
 
 describe('MeteredArtifactStore (real Redis)', () => {
-  let redis: TestRedis;
-  let client: Redis;
-  beforeAll(async () => {
-    redis = await startTestRedis();
-    client = new Redis(redis.url);
-  });
-  afterAll(async () => {
-    client?.disconnect();
-    await redis?.close();
-  });
+  const testRedis = useTestRedisClient();
 
   const open = async (quotaBytes: number) => {
     const dir = await mkdtemp(path.join(root, 'metered-'));
-    const prefix = `${redis.prefix}-${path.basename(dir)}`;
-    return { dir, prefix, store: createArtifactStore({ dir, redis: client, prefix, quotaBytes }) };
+    const prefix = `${testRedis.redis.prefix}-${path.basename(dir)}`;
+    return { dir, prefix, store: createArtifactStore({ dir, redis: testRedis.client, prefix, quotaBytes }) };
   };
   const bytes = (n: number) => new Uint8Array(n).fill(7);
 
@@ -72,7 +62,7 @@ describe('MeteredArtifactStore (real Redis)', () => {
     expect((await store.usage()).usedBytes).toBe(106);
     await store.remove('models/m1');
     expect((await store.usage()).usedBytes).toBe(56);
-    const other = createArtifactStore({ dir, redis: client, prefix, quotaBytes: 0 });
+    const other = createArtifactStore({ dir, redis: testRedis.client, prefix, quotaBytes: 0 });
     await other.remove('datasets/ds1/data.csv');
     expect((await store.usage()).usedBytes).toBe(6);
     await store.remove('checkpoints');
@@ -105,7 +95,7 @@ describe('MeteredArtifactStore (real Redis)', () => {
     const plain = new FileSystemArtifactStore(dir);
     await plain.put('models/old/weights.bin', bytes(30));
     await plain.put('datasets/old/data.csv', bytes(20));
-    const store = createArtifactStore({ dir, redis: client, prefix, quotaBytes: 0 });
+    const store = createArtifactStore({ dir, redis: testRedis.client, prefix, quotaBytes: 0 });
     await store.indexExisting();
     await store.indexExisting(); // a second process: already done
     expect((await store.usage()).usedBytes).toBe(50);

@@ -1,18 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Redis } from 'ioredis';
-import { startTestRedis, type TestRedis } from '../../../test/harness/redis.ts';
+import { describe, expect, it } from 'vitest';
+import { useTestRedisClient } from '../../../test/harness/hooks.ts';
 import { publishWorkerBudget, readWorkerBudget, sizeTrainingBudget, WORKER_BASELINE_BYTES, WORKER_BUDGET_TTL_MS, withdrawWorkerBudget } from './worker-budgets.ts';
 
-let redis: TestRedis;
-let client: Redis;
-beforeAll(async () => {
-  redis = await startTestRedis();
-  client = new Redis(redis.url);
-});
-afterAll(async () => {
-  client?.disconnect();
-  await redis?.close();
-});
+const testRedis = useTestRedisClient();
 
 const MiB = 1024 ** 2;
 
@@ -21,14 +11,14 @@ describe('worker budgets in Redis', () => {
     const now = Date.now();
     const small = { workerId: 'a:1', budgetBytes: 500 * MiB, threads: 2, wasmHeaps: true };
     const large = { workerId: 'b:2', budgetBytes: 3000 * MiB, threads: 1, wasmHeaps: false };
-    expect(await readWorkerBudget(client, redis.prefix, now)).toBeUndefined();
-    await publishWorkerBudget(client, redis.prefix, large, now);
-    await publishWorkerBudget(client, redis.prefix, small, now + 1);
-    expect(await readWorkerBudget(client, redis.prefix, now + 2)).toEqual({ budgetBytes: 3000 * MiB, threads: 1, wasmHeaps: false, source: 'live' });
-    await withdrawWorkerBudget(client, redis.prefix, large);
-    expect(await readWorkerBudget(client, redis.prefix, now + 2)).toMatchObject({ budgetBytes: 500 * MiB, source: 'live' });
+    expect(await readWorkerBudget(testRedis.client, testRedis.redis.prefix, now)).toBeUndefined();
+    await publishWorkerBudget(testRedis.client, testRedis.redis.prefix, large, now);
+    await publishWorkerBudget(testRedis.client, testRedis.redis.prefix, small, now + 1);
+    expect(await readWorkerBudget(testRedis.client, testRedis.redis.prefix, now + 2)).toEqual({ budgetBytes: 3000 * MiB, threads: 1, wasmHeaps: false, source: 'live' });
+    await withdrawWorkerBudget(testRedis.client, testRedis.redis.prefix, large);
+    expect(await readWorkerBudget(testRedis.client, testRedis.redis.prefix, now + 2)).toMatchObject({ budgetBytes: 500 * MiB, source: 'live' });
     // Past the TTL nobody is live: the last budget published stands in.
-    expect(await readWorkerBudget(client, redis.prefix, now + 2 + WORKER_BUDGET_TTL_MS)).toMatchObject({ budgetBytes: 500 * MiB, source: 'last' });
+    expect(await readWorkerBudget(testRedis.client, testRedis.redis.prefix, now + 2 + WORKER_BUDGET_TTL_MS)).toMatchObject({ budgetBytes: 500 * MiB, source: 'last' });
   });
 
   it('sizes a training budget from the process memory, the model cache and the concurrency', () => {
