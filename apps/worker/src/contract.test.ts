@@ -3,12 +3,14 @@ import {
   HorizonSchema,
   PRICE_DEFAULT_HORIZON,
   PRICE_DEFAULT_WINDOW,
+  PRICE_LSTM_DEFAULTS,
   PRICE_MIN_LINEAR_POINTS,
   PRICE_MIN_TRAINING_WINDOWS,
   PredictPayloadSchema,
   PriceLstmParamsSchema,
   requiredTextCharacters,
   SEQ2SEQ_DEFAULT_EMBEDDING_SIZE,
+  SEQ2SEQ_DEFAULTS,
   Seq2SeqParamsSchema,
   TEXTGEN_PRESETS,
   TextGenParamsSchema,
@@ -97,6 +99,9 @@ describe('job contract and model library agree on textgen and seq2seq', () => {
     expect(properties.probes!.maxItems).toBe(probeBounds.maxCount);
     expect(properties.probes!.items!.maxLength).toBe(probeBounds.maxLength);
     expect(SEQ2SEQ_DEFAULT_EMBEDDING_SIZE).toBe(seq2seqDefaults.embeddingSize);
+    // The memory estimates size a request with the defaults the model library will apply.
+    expect(seq2seqDefaults).toMatchObject(SEQ2SEQ_DEFAULTS);
+    expect(priceLstmDefaults).toMatchObject(PRICE_LSTM_DEFAULTS);
     const predict = PredictPayloadSchema.properties as unknown as Record<string, NumberSchema>;
     for (const field of ['beamWidth', 'n', 'maxLength', 'lengthPenalty'] as const) expectSameBound(field, predict[field]!, replyBounds[field]);
   });
