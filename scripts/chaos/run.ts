@@ -51,17 +51,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosRun> {
         rows.push(...(await scenario.run(context)));
       } catch (error) {
         rows.push({
-          scenario: scenario.name,
-          finding: '',
-          faults: 0,
-          jobs: 0,
-          lost: 0,
-          duplicated: 0,
-          failed: 0,
-          serverErrors: 0,
-          bypasses: 0,
-          worstProbeMs: null,
-          worstRequestMs: null,
+          ...countlessRow(scenario.name, ''),
           outcome: 'scenario error',
           missed: [`scenario error: ${error instanceof Error ? error.message : String(error)}`.slice(0, 500)],
         });
@@ -72,17 +62,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosRun> {
     }
     const hygiene = system.logHygiene();
     rows.push({
-      scenario: 'logs are JSON lines (every process, whole run)',
-      finding: 'non-JSON ioredis stack lines per outage',
-      faults: 0,
-      jobs: 0,
-      lost: 0,
-      duplicated: 0,
-      failed: 0,
-      serverErrors: 0,
-      bypasses: 0,
-      worstProbeMs: null,
-      worstRequestMs: null,
+      ...countlessRow('logs are JSON lines (every process, whole run)', 'non-JSON ioredis stack lines per outage'),
       outcome: `${hygiene.nonJson} non-JSON stdout lines, ${hygiene.stderrLines} stderr lines`,
       missed: hygiene.nonJson + hygiene.stderrLines > 0 ? [`${hygiene.nonJson + hygiene.stderrLines} lines not JSON`] : [],
       details: hygiene.samples.map((s) => s.slice(0, 200)),
@@ -91,4 +71,9 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosRun> {
     await system.close();
   }
   return { scale: options.scale, seed, startedAt: new Date(started).toISOString(), durationMs: Date.now() - started, rows };
+}
+
+/** A row that counts nothing (a scenario that could not run, the log check): zeros and no latencies. */
+function countlessRow(scenario: string, finding: string) {
+  return { scenario, finding, faults: 0, jobs: 0, lost: 0, duplicated: 0, failed: 0, serverErrors: 0, bypasses: 0, worstProbeMs: null, worstRequestMs: null };
 }
