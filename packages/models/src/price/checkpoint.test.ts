@@ -4,7 +4,7 @@ import { initBackend } from '../backend.ts';
 import { memoryArtifacts } from '../io.ts';
 import { ModelConfigError, ModelError, TrainingCancelledError } from '../errors.ts';
 import { generateSeasonalSeries } from '../samples/synthetic.ts';
-import type { TrainingCheckpoint } from '../checkpoint/hook.ts';
+import { interruptedRun } from '../checkpoint/testing.ts';
 import { readPriceCheckpoint } from './checkpoint.ts';
 import { trainPriceModel, type TrainPriceModelOptions, type TrainProgress } from './train.ts';
 
@@ -34,25 +34,8 @@ describe('price LSTM checkpoints', () => {
     expect(uninterrupted.epochs.map((p) => p.epoch)).toEqual([1, 2, 3, 4]);
 
     // Aborted after the third batch of epoch 2: the hook is offered the epoch end, then the position at the abort.
-    const saved = new Map<string, ReturnType<typeof memoryArtifacts>>();
-    const hooks: Array<Pick<TrainingCheckpoint, 'reason' | 'step' | 'epochsDone'>> = [];
-    const controller = new AbortController();
-    let batches = 0;
-    const interrupted = trainPriceModel(series, {
-      ...base,
-      signal: controller.signal,
-      checkpoint: async (checkpoint) => {
-        hooks.push({ reason: checkpoint.reason, step: checkpoint.step, epochsDone: checkpoint.epochsDone });
-        const io = memoryArtifacts();
-        await checkpoint.save(io);
-        saved.set(checkpoint.reason, io);
-      },
-      onEpochEnd: () => {
-        // Aborts from the event loop, between batches of the next epoch.
-        const tick = () => (++batches === 3 ? controller.abort('shutdown') : setImmediate(tick));
-        setImmediate(tick);
-      },
-    });
+    const { saved, hooks, options } = interruptedRun(3);
+    const interrupted = trainPriceModel(series, { ...base, ...options });
     await expect(interrupted).rejects.toBeInstanceOf(TrainingCancelledError);
     expect(hooks[0]).toEqual({ reason: 'epoch', step: 6, epochsDone: 1 });
     expect(hooks[1]).toMatchObject({ reason: 'abort', epochsDone: 1 });

@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../backend.ts';
 import { memoryArtifacts } from '../io.ts';
 import { ModelConfigError, ModelError, TrainingCancelledError } from '../errors.ts';
-import type { TrainingCheckpoint } from '../checkpoint/hook.ts';
+import { interruptedRun } from '../checkpoint/testing.ts';
 import { loadChatModel } from './chat-model.ts';
 import { readChatCheckpoint } from './checkpoint.ts';
 import { disposeNetwork } from './model.ts';
@@ -34,24 +34,8 @@ describe('seq2seq checkpoints', () => {
     const uninterrupted = await train({});
     expect(uninterrupted.epochs.map((p) => p.epoch)).toEqual([1, 2, 3]);
 
-    const saved = new Map<string, ReturnType<typeof memoryArtifacts>>();
-    const hooks: Array<Pick<TrainingCheckpoint, 'reason' | 'step' | 'epochsDone'>> = [];
-    const controller = new AbortController();
-    let batches = 0;
-    const interrupted = trainSeq2Seq(pairs, {
-      ...base,
-      signal: controller.signal,
-      checkpoint: async (checkpoint) => {
-        hooks.push({ reason: checkpoint.reason, step: checkpoint.step, epochsDone: checkpoint.epochsDone });
-        const io = memoryArtifacts();
-        await checkpoint.save(io);
-        saved.set(checkpoint.reason, io);
-      },
-      onEpochEnd: () => {
-        const tick = () => (++batches === 2 ? controller.abort('shutdown') : setImmediate(tick));
-        setImmediate(tick);
-      },
-    });
+    const { saved, hooks, options } = interruptedRun(2);
+    const interrupted = trainSeq2Seq(pairs, { ...base, ...options });
     await expect(interrupted).rejects.toBeInstanceOf(TrainingCancelledError);
     expect(hooks[0]).toMatchObject({ reason: 'epoch', epochsDone: 1 });
     expect(hooks[1]).toMatchObject({ reason: 'abort', epochsDone: 1 });
