@@ -21,6 +21,7 @@ ARG CUDA_IMAGE=nvidia/cuda:11.2.2-cudnn8-runtime-ubuntu20.04
 FROM ${NODE_IMAGE} AS manifests
 WORKDIR /app
 COPY package.json package-lock.json ./
+COPY packages/specs/package.json packages/specs/
 COPY packages/datasets/package.json packages/datasets/
 COPY packages/models/package.json packages/models/
 COPY packages/jobs/package.json packages/jobs/
@@ -57,6 +58,7 @@ FROM runtime-base AS api
 COPY --from=api-deps /app ./
 COPY tsconfig.base.json tsconfig.json ./
 COPY docker/healthcheck.mjs docker/
+COPY packages/specs packages/specs
 COPY packages/datasets packages/datasets
 COPY packages/jobs packages/jobs
 COPY apps/api apps/api

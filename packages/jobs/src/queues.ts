@@ -1,16 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { DefaultJobOptions } from 'bullmq';
 import type { TSchema } from '@sinclair/typebox';
-import {
-  BatchParentDataSchema,
-  BatchResultSchema,
-  ForecastPayloadSchema,
-  ForecastResultSchema,
-  PredictPayloadSchema,
-  PredictResultSchema,
-  TrainPayloadSchema,
-  TrainResultSchema,
-} from './schemas.ts';
+import { PredictPayloadSchema, PredictResultSchema, TrainPayloadSchema, TrainResultSchema } from '@mlq/specs';
+import { BatchParentDataSchema, BatchResultSchema, ForecastPayloadSchema, ForecastResultSchema } from './schemas.ts';
 
 /** The queues: workers are scaled per queue (GPU nodes on `train`, CPU pods on `predict`). */
 export const QueueName = {

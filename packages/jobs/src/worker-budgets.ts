@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import type { Redis } from 'ioredis';
-import type { MemoryLimits } from './memory-estimate.ts';
+import type { MemoryLimits } from '@mlq/specs';
 
 /**
  * Workers publish what one training may use on them, so the API refuses at once what no worker

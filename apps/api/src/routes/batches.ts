@@ -5,7 +5,7 @@ import {
   BatchPayloadSchema,
   createJobId,
   jobCatalog,
-  PRICE_DEFAULT_HORIZON,
+  horizonBounds,
   PriceMetricsSchema,
   QueueName,
   requiredSeriesLength,
@@ -72,7 +72,7 @@ export const batchRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (request, reply) => {
       const body = request.body;
       const architecture = body.architecture ?? 'lstm';
-      const horizon = body.horizon ?? PRICE_DEFAULT_HORIZON;
+      const horizon = body.horizon ?? horizonBounds.default;
       const { collection } = await app.catalog.series(body.dataset);
       const needed = requiredSeriesLength(architecture, body.params, horizon);
       const candidates = body.series ?? collection.seriesNames();

@@ -2,8 +2,8 @@ import type { FastifyInstance } from 'fastify';
 import {
   requiredSeriesLength,
   requiredTextCharacters,
-  SEQ2SEQ_DEFAULT_EMBEDDING_SIZE,
-  TEXTGEN_PRESETS,
+  seq2seqDefaults,
+  textGenPresets,
   type PriceModelRecord,
   type PriceTrainPayload,
   type Seq2SeqTrainPayload,
@@ -42,7 +42,7 @@ async function checkPriceTraining(app: FastifyInstance, payload: PriceTrainPaylo
 
 async function checkTextGenTraining(app: FastifyInstance, payload: TextGenTrainPayload): Promise<void> {
   const preset = payload.preset ?? 'default';
-  const seqLength = payload.params?.seqLength ?? TEXTGEN_PRESETS[preset].seqLength;
+  const seqLength = payload.params?.seqLength ?? textGenPresets[preset].seqLength;
   if (payload.params?.step !== undefined && payload.params.step > seqLength) {
     throw new HttpError(400, `params.step must be <= seqLength (${seqLength}), got ${payload.params.step}`, 'body/params/step');
   }
@@ -59,7 +59,7 @@ async function checkTextGenTraining(app: FastifyInstance, payload: TextGenTrainP
 
 async function checkSeq2SeqTraining(app: FastifyInstance, payload: Seq2SeqTrainPayload): Promise<void> {
   await app.catalog.recordOf(payload.dataset, 'pairs');
-  const embeddingSize = payload.params?.embeddingSize ?? SEQ2SEQ_DEFAULT_EMBEDDING_SIZE;
+  const embeddingSize = payload.params?.embeddingSize ?? seq2seqDefaults.embeddingSize;
   if (!payload.wordVectors) {
     if (payload.params?.freezeEmbeddings) throw new HttpError(400, 'params.freezeEmbeddings needs wordVectors: a frozen random embedding cannot learn', 'body/params/freezeEmbeddings');
     return;

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkTrainingMemory, estimatePriceTraining, estimateTraining, WASM_HEAP_USABLE_BYTES, type TrainingFacts } from './memory-estimate.ts';
-import type { TrainPayload } from './schemas.ts';
+import { checkTrainingMemory, estimatePriceTraining, estimateTraining, WASM_HEAP_USABLE_BYTES, type TrainingFacts, type TrainPayload } from './index.ts';
 
 const GiB = 1024 ** 3;
 const bitcoin: TrainingFacts = { kind: 'price', seriesLength: 1609 };

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { requiredTextCharacters } from './requirements.ts';
+import { requiredTextCharacters } from './textgen.ts';
 
 /** The search the formula replaced (and the model library's `splitCorpus` still runs on a short text): count up until both parts hold a window. */
 function leastLengthByCounting(seqLength: number, split: number): number {
