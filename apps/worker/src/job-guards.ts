@@ -1,10 +1,9 @@
 import { UnrecoverableError, WaitingError, type Job } from 'bullmq';
 import type { Static, TSchema } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
-import { ModelError, TrainingCancelledError } from '@mlq/models';
-import { DatasetParseError, UnknownSeriesError } from '@mlq/datasets';
-import { CANCELLED_REASON, cancelKey, DatasetKindError, DatasetNotFoundError, ModelNotFoundError } from '@mlq/jobs';
-import { redactPaths, StoreQuotaExceededError } from '@mlq/jobs';
+import { TrainingCancelledError } from '@mlq/models';
+import { isRetryable } from '@mlq/specs';
+import { CANCELLED_REASON, cancelKey, redactPaths } from '@mlq/jobs';
 import type { ProcessorContext } from './context.ts';
 
 /** Reasons a worker aborts a job's signal with (`memory`: the memory guard, see memory-guard.ts). */
@@ -29,9 +28,10 @@ export async function assertNotCancelled(ctx: ProcessorContext, job: Job): Promi
  * Translates what a processor threw into BullMQ's terms:
  * - cancelled by a user → UnrecoverableError('cancelled'): failed, not retried, shown as cancelled;
  * - aborted by shutdown → the job goes back to the wait list for another worker (no attempt spent);
- * - bad input (unknown model, dataset or series, a dataset of the wrong kind, too little data, bad params, a diverged
- *   training) → not retried: the same input would fail the same way;
- * - anything else → rethrown, so BullMQ retries it with backoff.
+ * - a permanent failure (an `MlqError` that is not retryable: unknown model, dataset or series, a dataset of the
+ *   wrong kind, too little data, bad params, a diverged training, a full store) → not retried: the same input
+ *   would fail the same way;
+ * - anything else (transient: a lost connection, a store I/O error) → rethrown, so BullMQ retries it with backoff.
  */
 export async function settleFailure(error: unknown, job: Job, token: string | undefined, signal: AbortSignal | undefined): Promise<never> {
   if (signal?.aborted && signal.reason === AbortReason.shutdown) {
@@ -41,18 +41,9 @@ export async function settleFailure(error: unknown, job: Job, token: string | un
   if (error instanceof TrainingCancelledError || (signal?.aborted && signal.reason === AbortReason.cancelled)) {
     throw new UnrecoverableError(CANCELLED_REASON);
   }
-  if (
-    error instanceof ModelError ||
-    error instanceof DatasetParseError ||
-    error instanceof UnknownSeriesError ||
-    error instanceof DatasetNotFoundError ||
-    error instanceof DatasetKindError ||
-    error instanceof ModelNotFoundError ||
-    // A full store stays full until someone deletes: retrying would only repeat the training.
-    error instanceof StoreQuotaExceededError
-  ) {
-    throw new UnrecoverableError(redactPaths((error as Error).message));
-  }
+  // Whether a failure is permanent is a property of the error (`@mlq/specs`' taxonomy): bad params,
+  // too little data, an unknown model or dataset, a full store would fail the same way again.
+  if (!isRetryable(error)) throw new UnrecoverableError(redactPaths((error as Error).message));
   throw withRedactedMessage(error);
 }
 

@@ -1,5 +1,6 @@
 import type { Job } from 'bullmq';
-import { ModelError, readCheckpointHeader, type ArtifactIO, type CheckpointHook } from '@mlq/models';
+import { readCheckpointHeader, type ArtifactIO, type CheckpointHook } from '@mlq/models';
+import { isRetryable } from '@mlq/specs';
 import { scopedArtifacts, type ArtifactStore } from '@mlq/jobs';
 import type { ProcessorContext } from './context.ts';
 import { AbortReason } from './job-guards.ts';
@@ -136,7 +137,7 @@ export class JobCheckpoints {
   async failed(error: unknown): Promise<void> {
     const released = this.signal?.aborted === true && this.signal.reason === AbortReason.shutdown;
     if (released) this.ctx.log.info({ jobId: this.job.id, checkpoint: this.newest ?? null }, 'training released; the next attempt continues from its newest checkpoint');
-    const final = error instanceof ModelError || this.job.attemptsMade + 1 >= (this.job.opts.attempts ?? 1);
+    const final = !isRetryable(error) || this.job.attemptsMade + 1 >= (this.job.opts.attempts ?? 1);
     if (!released && final) await this.store.remove().catch(() => undefined);
   }
 }

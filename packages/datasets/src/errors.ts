@@ -1,3 +1,5 @@
+import { MlqError } from '@mlq/specs';
+
 /** Where and what: the parts of a {@link DatasetParseError}. */
 export interface DatasetProblem {
   /** File name as given by the caller (not necessarily a path). */
@@ -14,14 +16,14 @@ export interface DatasetProblem {
  * A dataset that cannot be used as given: a client error (HTTP 400, non-retryable job).
  * The message reads like `stocks.csv line 14, column "price": "abc" is not a number`.
  */
-export class DatasetParseError extends Error {
+export class DatasetParseError extends MlqError {
   readonly file: string;
   readonly line?: number;
   readonly column?: string;
   readonly problem: string;
 
   constructor(where: DatasetProblem) {
-    super(formatProblem(where));
+    super('invalid', formatProblem(where), { details: { file: where.file, line: where.line ?? null, column: where.column ?? null, problem: where.problem } });
     this.name = 'DatasetParseError';
     this.file = where.file;
     if (where.line !== undefined) this.line = where.line;
@@ -56,14 +58,14 @@ export class DatasetTooShortError extends DatasetParseError {
 }
 
 /** A series name that the collection does not hold (HTTP 404). */
-export class UnknownSeriesError extends Error {
+export class UnknownSeriesError extends MlqError {
   /** The name asked for. */
   readonly series: string;
 
   constructor(series: string, known: readonly string[] = []) {
     const shown = known.slice(0, 10).map((name) => `"${name}"`).join(', ');
     const more = known.length > 10 ? `, … (${known.length} in all)` : '';
-    super(`unknown series "${series}"${known.length ? `; known: ${shown}${more}` : ''}`);
+    super('not-found', `unknown series "${series}"${known.length ? `; known: ${shown}${more}` : ''}`);
     this.name = 'UnknownSeriesError';
     this.series = series;
   }
@@ -95,7 +97,7 @@ export function assertMinimumLength(series: SeriesLength, needed: number, what: 
 }
 
 /** The conversation owner named by a caller takes part in none of the threads (HTTP 400). */
-export class UnknownOwnerError extends Error {
+export class UnknownOwnerError extends MlqError {
   /** The name asked for. */
   readonly owner: string;
   /** Names that appear in the most threads (the export's owner is in all of them), most first. */
@@ -103,7 +105,10 @@ export class UnknownOwnerError extends Error {
 
   constructor(owner: string, candidates: readonly string[]) {
     const shown = candidates.map((name) => `"${name}"`).join(', ');
-    super(`"${owner}" takes part in none of the conversations${candidates.length ? `; names seen in the most threads: ${shown}` : ''}`);
+    super('invalid', `"${owner}" takes part in none of the conversations${candidates.length ? `; names seen in the most threads: ${shown}` : ''}`, {
+      field: 'querystring/owner',
+      details: { candidates },
+    });
     this.name = 'UnknownOwnerError';
     this.owner = owner;
     this.candidates = candidates;

@@ -1,3 +1,4 @@
+import { MlqError } from '@mlq/specs';
 import {
   builtinDatasets,
   builtinPairDatasets,
@@ -29,22 +30,22 @@ import { ArtifactNotFoundError, type ArtifactStore } from './store.ts';
 import { withRedisTimeout } from './redis.ts';
 
 /** Raised for a dataset id that is neither built in nor uploaded. */
-export class DatasetNotFoundError extends Error {
+export class DatasetNotFoundError extends MlqError {
   constructor(readonly datasetId: string) {
-    super(`dataset not found: ${datasetId}`);
+    super('not-found', `dataset not found: ${datasetId}`);
     this.name = 'DatasetNotFoundError';
   }
 }
 
 /** Raised when a dataset is of another kind than the job needs (a price CSV given to a text generator). */
-export class DatasetKindError extends Error {
+export class DatasetKindError extends MlqError {
   constructor(
     readonly datasetId: string,
     readonly actual: DatasetKind,
     readonly expected: DatasetKind,
     purpose: string,
   ) {
-    super(`dataset ${datasetId} holds ${actual}; ${purpose} needs a ${expected} dataset`);
+    super('invalid', `dataset ${datasetId} holds ${actual}; ${purpose} needs a ${expected} dataset`, { field: 'body/dataset' });
     this.name = 'DatasetKindError';
   }
 }

@@ -1,3 +1,4 @@
+import { MlqError } from '@mlq/specs';
 import { Redis, type RedisOptions } from 'ioredis';
 
 /**
@@ -71,9 +72,9 @@ export class RedisOutageReporter {
 }
 
 /** Raised when Redis does not answer in time or is unreachable; the API answers 503. */
-export class RedisUnavailableError extends Error {
+export class RedisUnavailableError extends MlqError {
   constructor(cause?: unknown) {
-    super('Redis is unreachable', { cause });
+    super('unavailable', 'Redis is unreachable', { cause });
     this.name = 'RedisUnavailableError';
   }
 }

@@ -1,3 +1,4 @@
+import { MlqError } from '@mlq/specs';
 import type { Redis } from 'ioredis';
 import type { ConversationPairsSummary, DatasetSummary, TextCorpusSummary } from '@mlq/datasets';
 
@@ -110,9 +111,9 @@ export interface WordVectorsDatasetRecord extends DatasetRecordBase {
 export type DatasetRecord = PriceDatasetRecord | TextDatasetRecord | PairsDatasetRecord | WordVectorsDatasetRecord;
 
 /** Raised for a model reference that resolves to nothing. */
-export class ModelNotFoundError extends Error {
+export class ModelNotFoundError extends MlqError {
   constructor(readonly reference: string) {
-    super(`model not found: ${reference}`);
+    super('not-found', `model not found: ${reference}`);
     this.name = 'ModelNotFoundError';
   }
 }

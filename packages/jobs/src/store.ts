@@ -1,3 +1,4 @@
+import { MlqError } from '@mlq/specs';
 import { lstat, mkdir, readdir, readFile, rename, rm, writeFile, stat } from 'node:fs/promises';
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
@@ -16,20 +17,21 @@ export class ArtifactNotFoundError extends Error {
  * Raised when the store fails for another reason (permissions, a full disk, a file where a folder
  * should be). The message names the key and the system's error code, never the file system path.
  */
-export class ArtifactStoreError extends Error {
+export class ArtifactStoreError extends MlqError {
   constructor(
     readonly key: string,
     readonly operation: 'read' | 'write' | 'remove',
     readonly code: string | undefined,
     options?: { cause?: unknown },
   ) {
-    super(`the artifact store could not ${operation} ${key}${code ? ` (${code})` : ''}`, options);
+    // A fault of the store (disk full, permissions): a 500 that names the key, and a job worth retrying.
+    super('internal', `the artifact store could not ${operation} ${key}${code ? ` (${code})` : ''}`, options);
     this.name = 'ArtifactStoreError';
   }
 }
 
 /** Raised when a put would take the store past `STORE_QUOTA_BYTES`. */
-export class StoreQuotaExceededError extends Error {
+export class StoreQuotaExceededError extends MlqError {
   constructor(
     readonly key: string,
     readonly bytes: number,
@@ -37,8 +39,9 @@ export class StoreQuotaExceededError extends Error {
     readonly quotaBytes: number,
   ) {
     super(
-      `the artifact store is full: ${key} needs ${bytes} bytes, ${usedBytes} of ${quotaBytes} are used (STORE_QUOTA_BYTES); ` +
-        'delete datasets or models to free space',
+      'quota',
+      `the artifact store is full: ${key} needs ${bytes} bytes, ${usedBytes} of ${quotaBytes} are used (STORE_QUOTA_BYTES); ` + 'delete datasets or models to free space',
+      { details: { bytes, usedBytes, quotaBytes } },
     );
     this.name = 'StoreQuotaExceededError';
   }

@@ -1,3 +1,4 @@
+import { MlqError } from '@mlq/specs';
 import type { Redis } from 'ioredis';
 import { findBuiltinDataset, findBuiltinPairDataset, findBuiltinTextDataset } from '@mlq/datasets';
 import { DatasetNotFoundError } from './datasets.ts';
@@ -16,23 +17,25 @@ export interface JobRef {
 }
 
 /** Raised when a deletion finds a job that still uses the dataset or model (a 409). */
-export class ResourceInUseError extends Error {
+export class ResourceInUseError extends MlqError {
   constructor(
     readonly resource: ResourceUse,
     readonly job: JobRef,
   ) {
     super(
+      'conflict',
       `${resource.type} ${resource.id} is used by job ${job.id} (${job.queue} queue), waiting or running; ` +
         `delete it once that job has finished, or cancel the job (DELETE /v1/jobs/${job.id})`,
+      { details: { jobId: job.id, queue: job.queue } },
     );
     this.name = 'ResourceInUseError';
   }
 }
 
 /** Raised for a deletion of a dataset that ships with the project. */
-export class BuiltinDatasetError extends Error {
+export class BuiltinDatasetError extends MlqError {
   constructor(readonly datasetId: string) {
-    super(`dataset ${datasetId} is built in; only uploaded datasets can be deleted`);
+    super('invalid', `dataset ${datasetId} is built in; only uploaded datasets can be deleted`, { field: 'params/id' });
     this.name = 'BuiltinDatasetError';
   }
 }

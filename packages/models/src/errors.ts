@@ -1,20 +1,18 @@
-/** Base of every error this library raises on purpose. */
-export class ModelError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = new.target.name;
+import { MlqError, type FailureKind } from '@mlq/specs';
+
+/**
+ * Base of every error this library raises on purpose: a permanent failure (`invalid` unless said
+ * otherwise) in the project's one taxonomy (`@mlq/specs`), so the worker does not retry what would
+ * fail the same way and the API answers 400.
+ */
+export class ModelError extends MlqError {
+  constructor(message: string, failure: FailureKind = 'invalid') {
+    super(failure, message);
   }
 }
 
-/** A hyperparameter outside its bounds; names the field. */
-export class ModelConfigError extends ModelError {
-  constructor(
-    readonly field: string,
-    message: string,
-  ) {
-    super(`${field} ${message}`);
-  }
-}
+/** A hyperparameter or option outside its bounds; names the field. Thrown by the family specs' `resolveParams` too. */
+export { ModelConfigError } from '@mlq/specs';
 
 /** The series is too short for the requested window and holdout. */
 export class NotEnoughDataError extends ModelError {
@@ -41,7 +39,7 @@ export class InvalidSeriesError extends ModelError {
 /** Training stopped through its AbortSignal. */
 export class TrainingCancelledError extends ModelError {
   constructor(readonly reason?: unknown) {
-    super('training cancelled');
+    super('training cancelled', 'cancelled');
   }
 }
 

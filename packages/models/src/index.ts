@@ -7,18 +7,7 @@ export * from './checkpoint/index.ts';
 export { EventLoopYielder, YIELD_BUDGET_MS } from './event-loop.ts';
 export { memoryArtifacts, saveLayersModel, loadLayersModel, type ArtifactIO } from './io.ts';
 export { createRandom, generateSeasonalSeries, type SeasonalSeriesOptions } from './samples/synthetic.ts';
-export {
-  priceLstmDefaults,
-  priceLstmBounds,
-  horizonBounds,
-  holdoutBounds,
-  validatePriceParams,
-  scalingChoices,
-  MIN_TRAINING_WINDOWS,
-  MIN_LINEAR_POINTS,
-  type Bound,
-  type PriceLstmParams,
-} from './price/config.ts';
+export { priceLstmDefaults, horizonBounds, validatePriceParams, scalingChoices, MIN_TRAINING_WINDOWS, MIN_LINEAR_POINTS, type PriceLstmParams } from './price/config.ts';
 export {
   assertFiniteSeries,
   createWindows,

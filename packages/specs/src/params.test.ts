@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { MlqError, isRetryable } from './errors.ts';
-import { ParamError, checkOption, resolveParams } from './params.ts';
+import { ModelConfigError, checkOption, resolveParams } from './params.ts';
 import { PriceLstmParamsSchema, priceLstmDefaults, resolveSeq2SeqParams, resolveTextGenParams, textGenPredictFields, type PriceLstmSettings } from './families/index.ts';
 
 const resolvePrice = (given: Partial<PriceLstmSettings>) => resolveParams(PriceLstmParamsSchema, priceLstmDefaults, given, 'price LSTM');
@@ -47,9 +47,9 @@ describe('error taxonomy', () => {
         return thrown;
       }
     })();
-    expect(error).toBeInstanceOf(ParamError);
+    expect(error).toBeInstanceOf(ModelConfigError);
     expect(error).toBeInstanceOf(MlqError);
-    expect((error as ParamError).status).toBe(400);
+    expect((error as ModelConfigError).status).toBe(400);
     expect(isRetryable(error)).toBe(false);
     expect(isRetryable(new Error('ECONNRESET'))).toBe(true);
     expect(isRetryable(new MlqError('unavailable', 'store down'))).toBe(true);

@@ -4,25 +4,25 @@ import { ValueErrorType, type ValueError } from '@sinclair/typebox/errors';
 import { MlqError } from './errors.ts';
 
 /** A hyperparameter or option outside what its family's schema allows; the message starts with the field. */
-export class ParamError extends MlqError {
-  constructor(
-    readonly param: string,
-    problem: string,
-  ) {
-    super('invalid', `${param} ${problem}`);
+export class ModelConfigError extends MlqError {
+  /** The parameter, as the library names it (`window`, `probes[2]`). */
+  declare readonly field: string;
+
+  constructor(field: string, problem: string) {
+    super('invalid', `${field} ${problem}`, { field });
   }
 }
 
 /**
  * Fills `defaults` under the given values and checks the result against a family's parameter
- * schema, the same schema the API validates requests with. Throws {@link ParamError} naming the
+ * schema, the same schema the API validates requests with. Throws {@link ModelConfigError} naming the
  * first bad field in the model library's words (`window must be <= 365, got 400`); a field the
  * schema does not know is an error too (`what` names the family's parameters in that message).
  */
 export function resolveParams<T extends object>(schema: TObject, defaults: Readonly<T>, given: Partial<T> | undefined, what: string): T {
   const known = Object.keys(schema.properties);
   for (const key of Object.keys(given ?? {})) {
-    if (!known.includes(key)) throw new ParamError(key, `is not a ${what} parameter (known: ${known.join(', ')})`);
+    if (!known.includes(key)) throw new ModelConfigError(key, `is not a ${what} parameter (known: ${known.join(', ')})`);
   }
   const defined = Object.fromEntries(Object.entries(given ?? {}).filter(([, value]) => value !== undefined));
   const resolved = { ...defaults, ...defined } as T;
@@ -30,10 +30,10 @@ export function resolveParams<T extends object>(schema: TObject, defaults: Reado
   return resolved;
 }
 
-/** Checks `value` against `schema`; throws {@link ParamError} for the first problem, named `field` plus the path within. */
+/** Checks `value` against `schema`; throws {@link ModelConfigError} for the first problem, named `field` plus the path within. */
 export function checkValue(schema: TSchema, value: unknown, field = ''): void {
   const first = Value.Errors(schema, value).First();
-  if (first) throw new ParamError(`${field}${field && first.path ? '.' : ''}${fieldOf(first.path)}` || '(value)', describeProblem(first));
+  if (first) throw new ModelConfigError(`${field}${field && first.path ? '.' : ''}${fieldOf(first.path)}` || '(value)', describeProblem(first));
 }
 
 /** Checks one option (say `temperature`) against its schema in a family's spec; returns it, checked. */

@@ -1,9 +1,8 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { Type } from '@sinclair/typebox';
-import { DatasetParseError, UnknownOwnerError, UnknownSeriesError } from '@mlq/datasets';
-import { DatasetKindError, DatasetNotFoundError, isRedisConnectionError, ModelNotFoundError } from '@mlq/jobs';
-import { ArtifactStoreError, BuiltinDatasetError, redactPaths, redactPathsDeep, ResourceInUseError, StoreQuotaExceededError } from '@mlq/jobs';
+import { failureKinds, MlqError, type FailureKind } from '@mlq/specs';
+import { isRedisConnectionError, redactPaths, redactPathsDeep } from '@mlq/jobs';
 
 /** Body of every 4xx/5xx answer. */
 export const ErrorSchema = Type.Object(
@@ -17,17 +16,27 @@ export const ErrorSchema = Type.Object(
   { $id: 'Error' },
 );
 
-/** A 4xx with a message meant for the client. */
-export class HttpError extends Error {
+/** A 4xx (or 503) a route answers with, with a message meant for the client. */
+export class HttpError extends MlqError {
   constructor(
     readonly statusCode: number,
     message: string,
-    readonly field?: string,
-    readonly details?: unknown,
+    field?: string,
+    details?: unknown,
   ) {
-    super(message);
+    super(failureOfStatus(statusCode), message, { ...(field === undefined ? {} : { field }), ...(details === undefined ? {} : { details }) });
     this.name = 'HttpError';
   }
+
+  override get status(): number {
+    return this.statusCode;
+  }
+}
+
+/** The failure kind of a status a route chose (its retry semantics, should one reach a worker). */
+function failureOfStatus(status: number): FailureKind {
+  const kind = (Object.keys(failureKinds) as FailureKind[]).find((name) => failureKinds[name].status === status);
+  return kind ?? (status >= 500 ? 'internal' : 'invalid');
 }
 
 const reasons: Record<number, string> = {
@@ -60,30 +69,15 @@ export function describeError(error: unknown): ErrorBody {
     message,
     ...extra,
   });
-  if (error instanceof HttpError) {
-    return body(error.statusCode, error.message, {
+  // Redis' own client errors are not ours: they say nothing a client can act on.
+  if (isRedisConnectionError(error)) return body(503, 'Redis is unreachable; try again shortly');
+  // Every error raised on purpose carries its status (its failure kind) and a message meant for the client.
+  if (error instanceof MlqError) {
+    return body(error.status, error.message, {
       ...(error.field ? { field: error.field } : {}),
       ...(error.details !== undefined ? { details: error.details } : {}),
     });
   }
-  if (error instanceof DatasetParseError) {
-    return body(400, error.message, {
-      details: { file: error.file, line: error.line ?? null, column: error.column ?? null, problem: error.problem },
-    });
-  }
-  if (error instanceof DatasetKindError) return body(400, error.message, { field: 'body/dataset' });
-  if (error instanceof UnknownOwnerError) return body(400, error.message, { field: 'querystring/owner', details: { candidates: error.candidates } });
-  if (error instanceof ModelNotFoundError || error instanceof DatasetNotFoundError || error instanceof UnknownSeriesError) {
-    return body(404, error.message);
-  }
-  if (isRedisConnectionError(error)) return body(503, 'Redis is unreachable; try again shortly');
-  if (error instanceof ResourceInUseError) return body(409, error.message, { details: { jobId: error.job.id, queue: error.job.queue } });
-  if (error instanceof BuiltinDatasetError) return body(400, error.message, { field: 'params/id' });
-  if (error instanceof StoreQuotaExceededError) {
-    return body(507, error.message, { details: { bytes: error.bytes, usedBytes: error.usedBytes, quotaBytes: error.quotaBytes } });
-  }
-  // Names the key (with its dataset or model id), never the file system path.
-  if (error instanceof ArtifactStoreError) return body(500, error.message);
   const fastifyError = error as FastifyError;
   if (fastifyError.validation) {
     const first = fastifyError.validation[0];

@@ -2,7 +2,9 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 import { ModelConfigError, ModelError } from '../errors.ts';
 import { EventLoopYielder } from '../event-loop.ts';
 import type { ArtifactIO } from '../io.ts';
-import { checkBound, replyBounds, type Seq2SeqParams } from './config.ts';
+import { Type } from '@sinclair/typebox';
+import { checkOption, replyDefaults, seq2seqPredictFields } from '@mlq/specs';
+import type { Seq2SeqParams } from './config.ts';
 import { readChatArtifacts, writeChatArtifacts, type ChatModelMetadata, type ChatModelMetrics } from './io.ts';
 import { createInferenceLayers, disposeNetwork } from './model.ts';
 import { ReplyDecoder, type DecodedReply } from './reply-decoder.ts';
@@ -48,7 +50,6 @@ export interface ChatReply {
   truncated: boolean;
 }
 
-const DEFAULT_BEAM_WIDTH = 5;
 
 /**
  * A trained seq2seq chat model: message in, reply out. Made by `trainSeq2Seq` or `loadChatModel`;
@@ -108,14 +109,15 @@ export class ChatModel {
   #prepareReply(message: string, options: ReplyOptions) {
     this.#assertUsable();
     const inputIds = this.#encodeMessage(message);
-    const maxLength = checkBound('maxLength', options.maxLength ?? this.params.maxReplyLength, replyBounds.maxLength);
+    const fields = seq2seqPredictFields;
+    const maxLength = checkOption('maxLength', fields.maxLength, options.maxLength ?? this.params.maxReplyLength);
     const strategy = options.strategy ?? 'greedy';
     if (strategy === 'greedy') return { inputIds, strategy, search: { beamWidth: 1, n: 1, maxLength, lengthPenalty: 0 } };
     if (strategy !== 'beam') throw new ModelConfigError('strategy', `must be "greedy" or "beam", got ${String(strategy)}`);
     const beamOptions = options as BeamReplyOptions;
-    const beamWidth = checkBound('beamWidth', beamOptions.beamWidth ?? DEFAULT_BEAM_WIDTH, replyBounds.beamWidth);
-    const n = checkBound('n', beamOptions.n ?? beamWidth, { ...replyBounds.n, max: beamWidth });
-    const lengthPenalty = checkBound('lengthPenalty', beamOptions.lengthPenalty ?? 0, replyBounds.lengthPenalty);
+    const beamWidth = checkOption('beamWidth', fields.beamWidth, beamOptions.beamWidth ?? replyDefaults.beamWidth);
+    const n = checkOption('n', Type.Integer({ minimum: fields.n.minimum, maximum: beamWidth }), beamOptions.n ?? beamWidth);
+    const lengthPenalty = checkOption('lengthPenalty', fields.lengthPenalty, beamOptions.lengthPenalty ?? replyDefaults.lengthPenalty);
     return { inputIds, strategy, search: { beamWidth, n, maxLength, lengthPenalty } };
   }
 

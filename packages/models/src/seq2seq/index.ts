@@ -1,6 +1,6 @@
 // The seq2seq chat model family: (message → reply) pairs in, an encoder-decoder LSTM that replies out.
 import '../tfjs-setup.ts';
-export { probeBounds, replyBounds, seq2seqBounds, seq2seqDefaults, validateSeq2SeqParams, type Seq2SeqBound, type Seq2SeqParams } from './config.ts';
+export { replyDefaults, seq2seqDefaults, validateSeq2SeqParams, type Seq2SeqParams } from './config.ts';
 export {
   detokenize,
   END,

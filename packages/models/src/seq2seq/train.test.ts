@@ -2,7 +2,10 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../backend.ts';
 import { ModelConfigError, ModelError, TrainingCancelledError } from '../errors.ts';
-import { probeBounds, seq2seqDefaults, validateSeq2SeqParams, type Seq2SeqParams } from './config.ts';
+import { Seq2SeqParamsSchema } from '@mlq/specs';
+import { seq2seqDefaults, validateSeq2SeqParams, type Seq2SeqParams } from './config.ts';
+
+const probeBounds = { maxCount: Seq2SeqParamsSchema.properties.probes.maxItems!, maxLength: Seq2SeqParamsSchema.properties.probes.items.maxLength! };
 import { createBatch } from './data.ts';
 import { maskedCrossEntropy, targetMask } from './loss.ts';
 import { buildSeq2SeqNetwork, createTrainingView, disposeNetwork } from './model.ts';

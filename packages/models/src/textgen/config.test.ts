@@ -24,7 +24,7 @@ describe('text generator params', () => {
   });
 
   it.each([
-    [{ cell: 'rnn' }, 'cell', /must be one of lstm, gru, got rnn/],
+    [{ cell: 'rnn' }, 'cell', /must be one of gru, lstm, got rnn/],
     [{ layers: 4 }, 'layers', /must be <= 3, got 4/],
     [{ layers: 0 }, 'layers', /must be >= 1, got 0/],
     [{ units: 16.5 }, 'units', /must be an integer/],

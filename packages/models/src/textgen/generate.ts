@@ -1,8 +1,9 @@
+import { Type } from '@sinclair/typebox';
 import * as tf from '@tensorflow/tfjs-core';
 import { ModelConfigError, ModelError } from '../errors.ts';
 import { EventLoopYielder } from '../event-loop.ts';
 import { createRandom } from '../samples/synthetic.ts';
-import { checkBound, generationBounds } from './config.ts';
+import { checkOption, generationDefaults, textGenPredictFields } from '@mlq/specs';
 import type { TextNetworkWeights } from './network.ts';
 import { randomSeed } from './random.ts';
 import { stepOneCharacter, zeroStates, type LayerState } from './recurrent.ts';
@@ -30,13 +31,15 @@ export interface GenerateTextOptions {
   signal?: AbortSignal;
 }
 
-/** Checks `options` against `generationBounds`; throws `ModelConfigError` naming the field. */
+/** Checks `options` against the family spec's predict fields; throws `ModelConfigError` naming the field. */
 export function validateGenerateTextOptions(options: GenerateTextOptions): GenerateTextOptions & { temperature: number } {
   if (typeof options.seedText !== 'string') throw new ModelConfigError('seedText', `must be a string, got ${typeof options.seedText}`);
-  checkBound('seedText', Array.from(options.seedText).length, generationBounds.seedText);
-  checkBound('length', options.length, generationBounds.length);
-  const temperature = checkBound('temperature', options.temperature ?? 1, generationBounds.temperature);
-  if (options.topK !== undefined) checkBound('topK', options.topK, generationBounds.topK);
+  const { seedText, length, temperature: temperatureField, topK } = textGenPredictFields;
+  // Counted in code points, as the API's schema validator counts a string's length.
+  checkOption('seedText', Type.Integer({ minimum: seedText.minLength, maximum: seedText.maxLength }), Array.from(options.seedText).length);
+  checkOption('length', length, options.length);
+  const temperature = checkOption('temperature', temperatureField, options.temperature ?? generationDefaults.temperature);
+  if (options.topK !== undefined) checkOption('topK', topK, options.topK);
   if (options.randomSeed !== undefined && !Number.isSafeInteger(options.randomSeed)) {
     throw new ModelConfigError('randomSeed', `must be an integer, got ${options.randomSeed}`);
   }

@@ -1,14 +1,5 @@
 // Character-level text generation: vocabulary, stacked LSTM/GRU, training with checkpoints and resume, sampling.
-export {
-  generationBounds,
-  textGenBounds,
-  textGenCells,
-  textGenPresets,
-  validateTextGenParams,
-  type TextGenBound,
-  type TextGenParams,
-  type TextGenPresetName,
-} from './config.ts';
+export { generationDefaults, textGenCells, textGenPresets, validateTextGenParams, type TextGenParams, type TextGenPresetName } from './config.ts';
 export { CharVocabulary, MAX_CHAR_VOCABULARY_SIZE, UNKNOWN_CHAR_INDEX } from './vocabulary.ts';
 export { CorpusTooShortError } from './data.ts';
 export { bitsPerChar, unigramEntropyBits } from './metrics.ts';

@@ -1,3 +1,4 @@
+import { Type } from '@sinclair/typebox';
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { ModelConfigError, ModelError, TrainingCancelledError, TrainingDivergedError } from '../errors.ts';
@@ -7,7 +8,8 @@ import { DataParallelGradients } from '../parallel/data-parallel.ts';
 import { splitWindows } from '../parallel/objectives.ts';
 import { usableTrainingThreads } from '../parallel/threads.ts';
 import { AdamOptimizer, type AdamState } from '../checkpoint/adam.ts';
-import { checkBound, generationBounds, validateTextGenParams, type TextGenParams, type TextGenPresetName } from './config.ts';
+import { checkOption, TextGenTrainPayloadSchema } from '@mlq/specs';
+import { validateTextGenParams, type TextGenParams, type TextGenPresetName } from './config.ts';
 import { createCheckpointer, type CheckpointHook, type TrainingCheckpoint } from '../checkpoint/hook.ts';
 import { fingerprintCorpus, readTextCheckpoint, TEXT_CHECKPOINT_FORMAT, TEXT_CHECKPOINT_FORMAT_VERSION, writeTextCheckpoint, type LoadedTextCheckpoint, type TextTrainingPosition } from './checkpoint.ts';
 import { countTrainingWindows, countValidationWindows, createWindowBatch, epochOrder, splitCorpus, type TextSplit } from './data.ts';
@@ -114,11 +116,15 @@ function throwIfAborted(signal: AbortSignal | undefined): void {
  * Rejects with `ModelConfigError`, `CorpusTooShortError`, `TrainingCancelledError` (signal
  * aborted) or `TrainingDivergedError` (non-finite loss), having disposed every tensor it made.
  */
+/** Seeds the library takes: any uint32 (the API's payloads take the smaller `SeedSchema`). */
+const LIBRARY_SEED_SCHEMA = Type.Integer({ minimum: 0, maximum: 2 ** 32 - 1 });
+
 export async function trainTextModel(text: string, options: TrainTextModelOptions = {}): Promise<TextModel> {
   if (typeof text !== 'string') throw new ModelConfigError('text', `must be a string, got ${typeof text}`);
-  const sampleLength = checkBound('sampleLength', options.sampleLength ?? 200, { min: 0, max: generationBounds.length.max, integer: true });
-  const sampleTemperature = checkBound('sampleTemperature', options.sampleTemperature ?? 0.5, generationBounds.temperature);
-  if (options.seed !== undefined) checkBound('seed', options.seed, { min: 0, max: 2 ** 32 - 1, integer: true });
+  const { sampleLength: sampleLengthField, sampleTemperature: sampleTemperatureField } = TextGenTrainPayloadSchema.properties;
+  const sampleLength = checkOption('sampleLength', sampleLengthField, options.sampleLength ?? 200);
+  const sampleTemperature = checkOption('sampleTemperature', sampleTemperatureField, options.sampleTemperature ?? 0.5);
+  if (options.seed !== undefined) checkOption('seed', LIBRARY_SEED_SCHEMA, options.seed);
   throwIfAborted(options.signal);
 
   const start = options.resumeFrom ? resumeRun(await readTextCheckpoint(options.resumeFrom), text, options) : startRun(text, options);

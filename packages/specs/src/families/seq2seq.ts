@@ -173,7 +173,7 @@ export const Seq2SeqPredictResultSchema = Type.Object({
 export type Seq2SeqPredictResult = Static<typeof Seq2SeqPredictResultSchema>;
 
 /**
- * Fills defaults and checks every field against the schema; throws `ParamError` naming the field
+ * Fills defaults and checks every field against the schema; throws `ModelConfigError` naming the field
  * and the bound (`units must be <= 1024, got 2000`). Unknown fields are errors too. (The model
  * library also checks that each probe has a token.)
  */

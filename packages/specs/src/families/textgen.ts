@@ -1,6 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { Id, ModelNameSchema, SeedSchema } from '../schema-parts.ts';
-import { resolveParams, ParamError } from '../params.ts';
+import { resolveParams, ModelConfigError } from '../params.ts';
 import { assemble, definedOnly, FLOAT, recurrentLayerBytes, recurrentWeights, usableThreads, VALUES_PER_LOGIT, type MemoryEstimate } from '../memory.ts';
 
 /**
@@ -39,7 +39,7 @@ export interface TextGenSettings {
 }
 
 /** Accepted values of `cell`. */
-export const textGenCells = ['lstm', 'gru'] as const;
+export const textGenCells = ['gru', 'lstm'] as const;
 
 /**
  * Named starting points:
@@ -65,7 +65,7 @@ function presetDefault(field: keyof TextGenSettings): string {
 
 export const TextGenParamsSchema = Type.Partial(
   Type.Object({
-    cell: Type.Union([Type.Literal('gru'), Type.Literal('lstm')], { description: `Recurrent cell of every layer. ${presetDefault('cell')}` }),
+    cell: Type.Union(textGenCells.map((cell) => Type.Literal(cell)), { description: `Recurrent cell of every layer. ${presetDefault('cell')}` }),
     layers: Type.Integer({ minimum: 1, maximum: 3, description: `Stacked recurrent layers. ${presetDefault('layers')}` }),
     units: Type.Integer({ minimum: 4, maximum: 1024, description: `Units per layer. ${presetDefault('units')}` }),
     seqLength: Type.Integer({ minimum: 2, maximum: 200, description: `Characters per training window. ${presetDefault('seqLength')}` }),
@@ -189,17 +189,17 @@ export const TextGenPredictResultSchema = Type.Object({
 export type TextGenPredictResult = Static<typeof TextGenPredictResultSchema>;
 
 /**
- * Fills the preset's values for omitted fields and checks every field; throws `ParamError`
+ * Fills the preset's values for omitted fields and checks every field; throws `ModelConfigError`
  * naming the field (`units must be <= 1024, got 2000`). Unknown fields are errors too.
  * @defaultValue preset `'default'`
  */
 export function resolveTextGenParams(params: Partial<TextGenSettings> | undefined = {}, preset: TextGenPresetName = 'default'): TextGenSettings {
   const base: TextGenSettings | undefined = Object.hasOwn(textGenPresets, preset) ? textGenPresets[preset] : undefined;
-  if (!base) throw new ParamError('preset', `must be one of ${textGenPresetNames.join(', ')}, got ${String(preset)}`);
+  if (!base) throw new ModelConfigError('preset', `must be one of ${textGenPresetNames.join(', ')}, got ${String(preset)}`);
   const resolved = resolveParams<TextGenSettings>(TextGenParamsSchema, base, params, 'text generator');
   if (params?.step === undefined) resolved.step = resolved.seqLength;
   // A window start that jumps past the previous window leaves characters no target ever covers.
-  if (resolved.step > resolved.seqLength) throw new ParamError('step', `must be <= seqLength (${resolved.seqLength}), got ${resolved.step}`);
+  if (resolved.step > resolved.seqLength) throw new ModelConfigError('step', `must be <= seqLength (${resolved.seqLength}), got ${resolved.step}`);
   return resolved;
 }
 
