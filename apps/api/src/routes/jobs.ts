@@ -20,8 +20,8 @@ import { kindDiscriminatedValidator } from '../plugins/kind-validator.ts';
 import { compileRequestValidator } from '../plugins/validation.ts';
 import { findJob, toJobView, withCurrentState } from '../job-view.ts';
 import { listableStates, listJobs, MAX_LIST_LIMIT, MAX_LIST_OFFSET, type ListJobsQuery } from '../job-listing.ts';
-import { checkPriceHistory, checkTrainPayload } from './train-checks.ts';
-import { streamGeneratedText } from './text-stream.ts';
+import { checkPriceHistory, checkTrainPayload } from '../checks/train-checks.ts';
+import { streamGeneratedText } from '../text-stream.ts';
 import { streamClient } from '../event-stream.ts';
 
 
