@@ -3,7 +3,8 @@ import { Type } from '@sinclair/typebox';
 import { cancelChannel, cancelKey, CANCEL_KEY_TTL_SECONDS, queueNames, withRedisTimeout } from '@mlq/jobs';
 import { HttpError } from '../plugins/errors.ts';
 import { findJob, toJobView, withCurrentState } from '../job-view.ts';
-import { listableStates, listJobs, MAX_LIST_LIMIT, MAX_LIST_OFFSET, type ListJobsQuery } from '../job-listing.ts';
+import { listJobs, MAX_LIST_LIMIT, MAX_LIST_OFFSET } from '../job-listing.ts';
+import { listingFilterStates } from '../job-states.ts';
 
 /** Jobs of every queue: `GET /v1/jobs/:id`, the listing `GET /v1/jobs`, and cancellation `DELETE /v1/jobs/:id`. */
 export const jobRoutes: FastifyPluginAsyncTypebox = async (app) => {
@@ -35,7 +36,7 @@ export const jobRoutes: FastifyPluginAsyncTypebox = async (app) => {
         summary: 'Jobs, newest first, filtered by queue and state',
         querystring: Type.Object({
           queue: Type.Optional(Type.Union(queueNames.map((q) => Type.Literal(q)))),
-          state: Type.Optional(Type.Union([...listableStates, 'cancelled'].map((s) => Type.Literal(s)))),
+          state: Type.Optional(Type.Union(listingFilterStates.map((s) => Type.Literal(s)))),
           limit: Type.Integer({ minimum: 1, maximum: MAX_LIST_LIMIT, default: 20 }),
           offset: Type.Integer({
             minimum: 0,
@@ -58,7 +59,7 @@ export const jobRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request) => {
       const { queue, state, limit, offset } = request.query;
-      const { jobs, more } = await withRedisTimeout(listJobs(redis, queues, queue ? [queue] : queueNames, { state: state as ListJobsQuery['state'], limit, offset }), timeout);
+      const { jobs, more } = await withRedisTimeout(listJobs(redis, queues, queue ? [queue] : queueNames, { state, limit, offset }), timeout);
       return { jobs, limit, offset, next: more && offset + limit <= MAX_LIST_OFFSET ? offset + limit : null };
     },
   );

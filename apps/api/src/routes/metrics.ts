@@ -4,8 +4,7 @@ import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { queueNames, withRedisTimeout, type QueueName } from '@mlq/jobs';
 import { readQueueLoad, type QueueLoad } from '../queue-load.ts';
-
-const states = ['waiting', 'prioritized', 'delayed', 'active', 'completed', 'failed', 'waiting-children', 'paused'] as const;
+import { countedStates } from '../job-states.ts';
 
 /**
  * `GET /metrics`: Prometheus text format; `GET /metrics/queues`: each queue's load as JSON. Queue
@@ -22,8 +21,8 @@ export function metricRoutes(redis: Redis, queues: Record<QueueName, Queue>, red
       registers: [registry],
       async collect() {
         for (const name of queueNames) {
-          const counts = await withRedisTimeout(queues[name].getJobCounts(...states), redisTimeoutMs);
-          for (const state of states) this.set({ queue: name, state }, counts[state] ?? 0);
+          const counts = await withRedisTimeout(queues[name].getJobCounts(...countedStates), redisTimeoutMs);
+          for (const state of countedStates) this.set({ queue: name, state }, counts[state] ?? 0);
         }
       },
     });
