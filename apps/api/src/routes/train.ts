@@ -1,8 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { createJobId, jobCatalog, QueueName, TrainPayloadSchema, trainingUses, UsageIndex, withRedisTimeout } from '@mlq/jobs';
-import { kindDiscriminatedValidator } from '../plugins/kind-validator.ts';
-import { compileRequestValidator } from '../plugins/validation.ts';
+import { compileKindDiscriminatedRequest } from '../plugins/kind-validator.ts';
 import { checkTrainPayload } from '../checks/train-checks.ts';
 import { acceptedJob, AcceptedSchema } from '../accepted-job.ts';
 
@@ -24,7 +23,7 @@ export const trainRoutes: FastifyPluginAsyncTypebox = async (app) => {
         body: TrainPayloadSchema,
         response: { 202: AcceptedSchema, 400: Type.Ref('Error'), 404: Type.Ref('Error'), 503: Type.Ref('Error') },
       },
-      validatorCompiler: (route) => (route.httpPart === 'body' ? kindDiscriminatedValidator(TrainPayloadSchema) : compileRequestValidator(route)),
+      validatorCompiler: compileKindDiscriminatedRequest(TrainPayloadSchema),
     },
     async (request, reply) => {
       const payload = request.body;
