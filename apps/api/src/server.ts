@@ -96,7 +96,7 @@ export async function buildServer(options: BuildServerOptions): Promise<FastifyI
   await app.register(jobEventRoutes);
   await app.register(batchRoutes);
   await app.register(modelRoutes);
-  await app.register(metricRoutes(services.redis, services.queues, config.REDIS_TIMEOUT_MS));
+  await app.register(metricRoutes);
   await registerBoard(app, { readOnly: config.BOARD_READ_ONLY });
   return app;
 }
