@@ -2,17 +2,14 @@ import type { Job, JobState, JobType, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { QueueName } from '@mlq/jobs';
 import { toJobView, viewState, type JobView } from './job-view.ts';
-
-/** Job states a listing reads, each a list or sorted set of a BullMQ queue. */
-export const listableStates = ['waiting', 'prioritized', 'delayed', 'active', 'completed', 'failed', 'waiting-children'] as const;
-type ListableState = (typeof listableStates)[number];
+import { jobStates, type ListingFilterState } from './job-states.ts';
 
 /** Deepest page of `GET /v1/jobs`: what a request reads grows with offset + limit, so both are capped. */
 export const MAX_LIST_OFFSET = 1000;
 export const MAX_LIST_LIMIT = 100;
 
 export interface ListJobsQuery {
-  state?: ListableState | 'cancelled';
+  state?: ListingFilterState;
   limit: number;
   offset: number;
 }
@@ -20,7 +17,7 @@ export interface ListJobsQuery {
 interface Candidate {
   id: string;
   queue: QueueName;
-  state: ListableState;
+  state: JobState;
   timestamp: number;
   failedReason: string | null;
 }
@@ -39,7 +36,7 @@ export async function listJobs(
   query: ListJobsQuery,
 ): Promise<{ jobs: JobView[]; more: boolean }> {
   const { state, limit, offset } = query;
-  const types: ListableState[] = state === 'cancelled' ? ['failed'] : state ? [state] : [...listableStates];
+  const types: JobState[] = state === 'cancelled' ? ['failed'] : state ? [state] : [...jobStates];
   const window = offset + limit;
   // Failed and cancelled jobs share one set, told apart by their reason: a page of either is cut
   // from the filtered list, so that set is read to the deepest window any page may need.
@@ -80,7 +77,7 @@ export async function listJobs(
 }
 
 /** A job that finished after its range was read shows as finished, not as it was (one more read, for those only). */
-async function currentState(job: Job, listed: ListableState): Promise<JobState | 'unknown'> {
+async function currentState(job: Job, listed: JobState): Promise<JobState | 'unknown'> {
   if (job.finishedOn && listed !== 'completed' && listed !== 'failed') return job.getState();
   return listed;
 }

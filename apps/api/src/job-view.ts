@@ -2,12 +2,9 @@ import { Type, type Static } from '@sinclair/typebox';
 import type { Job, JobState, Queue } from 'bullmq';
 import { CANCELLED_REASON, parseJobId, type QueueName } from '@mlq/jobs';
 import { HttpError } from './plugins/errors.ts';
+import { viewStates } from './job-states.ts';
 
-export const JobStateSchema = Type.Union(
-  ['waiting', 'waiting-children', 'prioritized', 'delayed', 'active', 'completed', 'failed', 'cancelled', 'unknown'].map((s) =>
-    Type.Literal(s),
-  ),
-);
+export const JobStateSchema = Type.Union(viewStates.map((s) => Type.Literal(s)));
 export type JobViewState = Static<typeof JobStateSchema>;
 
 export const JobViewSchema = Type.Object(

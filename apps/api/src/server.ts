@@ -13,6 +13,8 @@ import { registerOpenApi } from './plugins/openapi.ts';
 import { registerBoard } from './plugins/board.ts';
 import { healthRoutes } from './routes/health.ts';
 import { datasetRoutes } from './routes/datasets.ts';
+import { trainRoutes } from './routes/train.ts';
+import { predictRoutes } from './routes/predict.ts';
 import { jobRoutes } from './routes/jobs.ts';
 import { jobEventRoutes } from './routes/job-events.ts';
 import { batchRoutes } from './routes/batches.ts';
@@ -88,11 +90,13 @@ export async function buildServer(options: BuildServerOptions): Promise<FastifyI
   }
   await app.register(healthRoutes);
   await app.register(datasetRoutes);
+  await app.register(trainRoutes);
+  await app.register(predictRoutes);
   await app.register(jobRoutes);
   await app.register(jobEventRoutes);
   await app.register(batchRoutes);
   await app.register(modelRoutes);
-  await app.register(metricRoutes(services.redis, services.queues, config.REDIS_TIMEOUT_MS));
+  await app.register(metricRoutes);
   await registerBoard(app, { readOnly: config.BOARD_READ_ONLY });
   return app;
 }

@@ -1,6 +1,6 @@
 import type { ValidateFunction } from 'ajv';
 import type { TObject, TUnion } from '@sinclair/typebox';
-import { bodyAjv, type Validator } from './validation.ts';
+import { compileBodyValidator, compileRequestValidator, type Validator } from './validation.ts';
 
 /**
  * A body validator for a union of object schemas told apart by `kind` (a Fastify route's
@@ -10,7 +10,7 @@ import { bodyAjv, type Validator } from './validation.ts';
  * for the OpenAPI document.
  */
 export function kindDiscriminatedValidator(union: TUnion<TObject[]>): Validator {
-  const variants = new Map<unknown, ValidateFunction>(union.anyOf.map((variant) => [variant.properties.kind!.const, bodyAjv.compile(variant)]));
+  const variants = new Map<unknown, ValidateFunction>(union.anyOf.map((variant) => [variant.properties.kind!.const, compileBodyValidator(variant)]));
   const kinds = [...variants.keys()];
   const kindSchema = { properties: { kind: { enum: kinds } } };
   const validate: Validator = (data: unknown) => {
@@ -30,4 +30,12 @@ export function kindDiscriminatedValidator(union: TUnion<TObject[]>): Validator 
     return valid;
   };
   return validate;
+}
+
+/**
+ * A route's `validatorCompiler` for a body that is a union told apart by `kind`: the body as
+ * `kindDiscriminatedValidator` checks it, every other part as the whole app does.
+ */
+export function compileKindDiscriminatedRequest(union: TUnion<TObject[]>): (route: { schema: object; httpPart?: string }) => Validator {
+  return (route) => (route.httpPart === 'body' ? kindDiscriminatedValidator(union) : compileRequestValidator(route));
 }

@@ -4,11 +4,12 @@ import { Ajv, type ErrorObject, type Options, type ValidateFunction } from 'ajv'
  * The one Ajv configuration of the API. JSON bodies are not coerced (JSON carries its types: a
  * string is never a number), query strings, params and headers are (they are text), but only from
  * finite decimal numerals. `strictNumbers` refuses NaN and ±Infinity everywhere: `JSON.parse`
- * reads `1e309` as Infinity, and it would reach a worker as `null`.
+ * reads `1e309` as Infinity, and it would reach a worker as `null`. Both Ajv instances stay in
+ * this module: others compile through `compileBodyValidator` and `compileRequestValidator`.
  */
 const shared: Options = { useDefaults: true, removeAdditional: false, allErrors: false, strict: false, strictNumbers: true };
 
-export const bodyAjv = new Ajv({ ...shared, coerceTypes: false });
+const bodyAjv = new Ajv({ ...shared, coerceTypes: false });
 const textAjv = new Ajv({ ...shared, coerceTypes: 'array' });
 
 /** Ajv's validate function shape, as Fastify and `kindDiscriminatedValidator` use it. */
@@ -73,7 +74,12 @@ function compileTextValidator(schema: object): Validator {
   return validate;
 }
 
+/** A validator for a JSON body: Ajv without coercion. */
+export function compileBodyValidator(schema: object): ValidateFunction {
+  return bodyAjv.compile(schema);
+}
+
 /** Fastify's `validatorCompiler` for the whole app (and for routes that override the body's). */
 export function compileRequestValidator({ schema, httpPart }: { schema: object; httpPart?: string }): Validator {
-  return httpPart === 'body' ? bodyAjv.compile(schema) : compileTextValidator(schema);
+  return httpPart === 'body' ? compileBodyValidator(schema) : compileTextValidator(schema);
 }

@@ -16,7 +16,7 @@ import {
   type ForecastResult,
 } from '@mlq/jobs';
 import { HttpError } from '../plugins/errors.ts';
-import { checkForecastsFit } from './memory-checks.ts';
+import { checkForecastsFit } from '../checks/memory-checks.ts';
 import { findJob, toJobView, withCurrentState, JobStateSchema } from '../job-view.ts';
 
 const BatchViewSchema = Type.Object({

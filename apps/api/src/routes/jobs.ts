@@ -1,138 +1,15 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import type { Job, JobState, JobType } from 'bullmq';
-import {
-  cancelChannel,
-  cancelKey,
-  CANCEL_KEY_TTL_SECONDS,
-  checkPredictFields,
-  createJobId,
-  jobCatalog,
-  PredictPayloadSchema,
-  QueueName,
-  queueNames,
-  TrainPayloadSchema,
-  withRedisTimeout,
-} from '@mlq/jobs';
-import { trainingUses, UsageIndex } from '@mlq/jobs';
+import { cancelChannel, cancelKey, CANCEL_KEY_TTL_SECONDS, queueNames, withRedisTimeout } from '@mlq/jobs';
 import { HttpError } from '../plugins/errors.ts';
-import { kindDiscriminatedValidator } from '../plugins/kind-validator.ts';
-import { compileRequestValidator } from '../plugins/validation.ts';
 import { findJob, toJobView, withCurrentState } from '../job-view.ts';
-import { listableStates, listJobs, MAX_LIST_LIMIT, MAX_LIST_OFFSET, type ListJobsQuery } from '../job-listing.ts';
-import { checkPriceHistory, checkTrainPayload } from './train-checks.ts';
-import { streamGeneratedText } from './text-stream.ts';
-import { streamClient } from '../event-stream.ts';
+import { listJobs, MAX_LIST_LIMIT, MAX_LIST_OFFSET } from '../job-listing.ts';
+import { listingFilterStates } from '../job-states.ts';
 
-
-const AcceptedSchema = Type.Object({
-  jobId: Type.String(),
-  queue: Type.String(),
-  state: Type.String(),
-  location: Type.String({ description: 'Poll this for state, progress and result' }),
-});
-
+/** Jobs of every queue: `GET /v1/jobs/:id`, the listing `GET /v1/jobs`, and cancellation `DELETE /v1/jobs/:id`. */
 export const jobRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  const { queues, models, redis, config } = app.services;
+  const { queues, redis, config } = app.services;
   const timeout = config.REDIS_TIMEOUT_MS;
-  const usage = new UsageIndex(redis, config.QUEUE_PREFIX);
-  const accepted = (jobId: string, queue: QueueName) => ({ jobId, queue, state: 'waiting', location: `/v1/jobs/${jobId}` });
-
-  app.post(
-    '/v1/train',
-    {
-      schema: {
-        tags: ['jobs'],
-        summary: 'Enqueue a training job',
-        description:
-          'Trains a model and registers it as the next version of its name. `kind` picks the family: `price` (LSTM or linear forecast of one series), ' +
-          '`textgen` (character-level LSTM/GRU on a text dataset) or `seq2seq` (encoder-decoder chat model on a pairs dataset).',
-        body: TrainPayloadSchema,
-        response: { 202: AcceptedSchema, 400: Type.Ref('Error'), 404: Type.Ref('Error'), 503: Type.Ref('Error') },
-      },
-      validatorCompiler: (route) => (route.httpPart === 'body' ? kindDiscriminatedValidator(TrainPayloadSchema) : compileRequestValidator(route)),
-    },
-    async (request, reply) => {
-      const payload = request.body;
-      await checkTrainPayload(app, payload);
-      const jobId = createJobId('train');
-      const add = () => queues.train.add('train', payload, { ...jobCatalog.train.options, jobId });
-      await withRedisTimeout(usage.enqueue({ queue: QueueName.train, id: jobId }, trainingUses(payload), add), timeout);
-      request.log.info({ jobId, queue: QueueName.train, kind: payload.kind }, 'job enqueued');
-      return reply.status(202).send(accepted(jobId, QueueName.train));
-    },
-  );
-
-  app.post(
-    '/v1/predict',
-    {
-      schema: {
-        tags: ['jobs'],
-        summary: 'Enqueue a prediction from a trained model; with `wait`, answer with the result; with `stream`, stream generated text',
-        description:
-          'The fields after `model` depend on the model\'s kind: `horizon`, `history` (price); `seedText`, `length`, `temperature`, `topK`, `randomSeed` (textgen); ' +
-          '`message`, `strategy`, `beamWidth`, `n`, `maxLength`, `lengthPenalty` (seq2seq). A field of another kind is a 400. ' +
-          'With `stream=true` (textgen only) the answer is a server-sent event stream: `job` (its id), `text` chunks as they are generated, ' +
-          '`reset` (a retried attempt starts over), then `result` (the job, as GET /v1/jobs/:id shows it); `removed` if the job is deleted, ' +
-          '`timeout` after SSE_MAX_SECONDS (poll the job then); a `: heartbeat` comment every SSE_HEARTBEAT_SECONDS. ' +
-          'Past SSE_MAX_PER_CLIENT open streams, 429 and nothing is enqueued.',
-        body: PredictPayloadSchema,
-        querystring: Type.Object({
-          wait: Type.Integer({
-            minimum: 0,
-            maximum: config.MAX_WAIT_SECONDS,
-            default: 0,
-            description: 'Seconds to wait for the result; 0 answers 202 at once',
-          }),
-          stream: Type.Boolean({ default: false, description: 'textgen: answer with server-sent events carrying the text as it is generated' }),
-        }),
-        response: {
-          200: Type.Ref('Job'),
-          202: AcceptedSchema,
-          400: Type.Ref('Error'),
-          404: Type.Ref('Error'),
-          429: Type.Ref('Error'),
-          503: Type.Ref('Error'),
-        },
-      },
-    },
-    async (request, reply) => {
-      const payload = request.body;
-      const model = await withRedisTimeout(models.resolve(payload.model), timeout);
-      const misfit = checkPredictFields(model.kind, payload);
-      if (misfit) throw new HttpError(400, misfit.message, `body/${misfit.field}`);
-      if (payload.stream !== undefined) throw new HttpError(400, 'set stream with the query parameter: POST /v1/predict?stream=true', 'body/stream');
-      if (model.kind === 'price') checkPriceHistory(model, payload.history);
-      const { stream, wait } = request.query;
-      if (stream && model.kind !== 'textgen') throw new HttpError(400, `stream applies to textgen models; model ${model.id} is a ${model.kind} model`, 'querystring/stream');
-
-      // A stream's place is taken before its job exists: a 429 enqueues nothing.
-      const release = stream ? app.services.streams.slots.acquire(streamClient(request)) : undefined;
-      const jobId = createJobId('predict');
-      const add = () => queues.predict.add('predict', { ...payload, model: model.id, ...(stream ? { stream: true } : {}) }, { ...jobCatalog.predict.options, jobId });
-      const job = await withRedisTimeout(usage.enqueue({ queue: QueueName.predict, id: jobId }, [{ type: 'model', id: model.id }], add), timeout).catch(
-        (error: unknown) => {
-          release?.();
-          throw error;
-        },
-      );
-      request.log.info({ jobId, queue: QueueName.predict, model: model.id }, 'job enqueued');
-      if (release) return streamGeneratedText(app, request, reply, jobId, release);
-      if (wait > 0) {
-        const events = app.services.queueEvents(QueueName.predict);
-        await withRedisTimeout(events.waitUntilReady(), timeout);
-        const finished = await job.waitUntilFinished(events, wait * 1000).then(
-          () => true,
-          (error: Error) => !/timed out/i.test(error.message),
-        );
-        if (finished) {
-          const { job: done, queue } = await findJob(queues, jobId);
-          return reply.status(200).send(toJobView(done, queue, await done.getState()));
-        }
-      }
-      return reply.status(202).send(accepted(jobId, QueueName.predict));
-    },
-  );
 
   app.get(
     '/v1/jobs/:id',
@@ -159,7 +36,7 @@ export const jobRoutes: FastifyPluginAsyncTypebox = async (app) => {
         summary: 'Jobs, newest first, filtered by queue and state',
         querystring: Type.Object({
           queue: Type.Optional(Type.Union(queueNames.map((q) => Type.Literal(q)))),
-          state: Type.Optional(Type.Union([...listableStates, 'cancelled'].map((s) => Type.Literal(s)))),
+          state: Type.Optional(Type.Union(listingFilterStates.map((s) => Type.Literal(s)))),
           limit: Type.Integer({ minimum: 1, maximum: MAX_LIST_LIMIT, default: 20 }),
           offset: Type.Integer({
             minimum: 0,
@@ -182,7 +59,7 @@ export const jobRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request) => {
       const { queue, state, limit, offset } = request.query;
-      const { jobs, more } = await withRedisTimeout(listJobs(redis, queues, queue ? [queue] : queueNames, { state: state as ListJobsQuery['state'], limit, offset }), timeout);
+      const { jobs, more } = await withRedisTimeout(listJobs(redis, queues, queue ? [queue] : queueNames, { state, limit, offset }), timeout);
       return { jobs, limit, offset, next: more && offset + limit <= MAX_LIST_OFFSET ? offset + limit : null };
     },
   );

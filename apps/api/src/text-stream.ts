@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { QueueName } from '@mlq/jobs';
-import { toJobView, withCurrentState } from '../job-view.ts';
-import { openEventStream } from '../event-stream.ts';
+import { toJobView, withCurrentState } from './job-view.ts';
+import { openEventStream } from './event-stream.ts';
 
 /** How long the stream waits, after the text ended, for the job to be marked completed. */
 const RESULT_WAIT_MS = 30_000;

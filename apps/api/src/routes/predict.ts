@@ -1,0 +1,90 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import { checkPredictFields, createJobId, jobCatalog, PredictPayloadSchema, QueueName, UsageIndex, withRedisTimeout } from '@mlq/jobs';
+import { HttpError } from '../plugins/errors.ts';
+import { checkPriceHistory } from '../checks/train-checks.ts';
+import { findJob, toJobView } from '../job-view.ts';
+import { streamClient } from '../event-stream.ts';
+import { streamGeneratedText } from '../text-stream.ts';
+import { acceptedJob, AcceptedSchema } from '../accepted-job.ts';
+
+/**
+ * `POST /v1/predict`: enqueues a prediction from a registered model; answers 202 at once, or the
+ * finished job within `?wait=` seconds, or (`?stream=true`, textgen) the text as it is generated.
+ */
+export const predictRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  const { queues, models, redis, config } = app.services;
+  const timeout = config.REDIS_TIMEOUT_MS;
+  const usage = new UsageIndex(redis, config.QUEUE_PREFIX);
+
+  app.post(
+    '/v1/predict',
+    {
+      schema: {
+        tags: ['jobs'],
+        summary: 'Enqueue a prediction from a trained model; with `wait`, answer with the result; with `stream`, stream generated text',
+        description:
+          'The fields after `model` depend on the model\'s kind: `horizon`, `history` (price); `seedText`, `length`, `temperature`, `topK`, `randomSeed` (textgen); ' +
+          '`message`, `strategy`, `beamWidth`, `n`, `maxLength`, `lengthPenalty` (seq2seq). A field of another kind is a 400. ' +
+          'With `stream=true` (textgen only) the answer is a server-sent event stream: `job` (its id), `text` chunks as they are generated, ' +
+          '`reset` (a retried attempt starts over), then `result` (the job, as GET /v1/jobs/:id shows it); `removed` if the job is deleted, ' +
+          '`timeout` after SSE_MAX_SECONDS (poll the job then); a `: heartbeat` comment every SSE_HEARTBEAT_SECONDS. ' +
+          'Past SSE_MAX_PER_CLIENT open streams, 429 and nothing is enqueued.',
+        body: PredictPayloadSchema,
+        querystring: Type.Object({
+          wait: Type.Integer({
+            minimum: 0,
+            maximum: config.MAX_WAIT_SECONDS,
+            default: 0,
+            description: 'Seconds to wait for the result; 0 answers 202 at once',
+          }),
+          stream: Type.Boolean({ default: false, description: 'textgen: answer with server-sent events carrying the text as it is generated' }),
+        }),
+        response: {
+          200: Type.Ref('Job'),
+          202: AcceptedSchema,
+          400: Type.Ref('Error'),
+          404: Type.Ref('Error'),
+          429: Type.Ref('Error'),
+          503: Type.Ref('Error'),
+        },
+      },
+    },
+    async (request, reply) => {
+      const payload = request.body;
+      const model = await withRedisTimeout(models.resolve(payload.model), timeout);
+      const misfit = checkPredictFields(model.kind, payload);
+      if (misfit) throw new HttpError(400, misfit.message, `body/${misfit.field}`);
+      if (payload.stream !== undefined) throw new HttpError(400, 'set stream with the query parameter: POST /v1/predict?stream=true', 'body/stream');
+      if (model.kind === 'price') checkPriceHistory(model, payload.history);
+      const { stream, wait } = request.query;
+      if (stream && model.kind !== 'textgen') throw new HttpError(400, `stream applies to textgen models; model ${model.id} is a ${model.kind} model`, 'querystring/stream');
+
+      // A stream's place is taken before its job exists: a 429 enqueues nothing.
+      const release = stream ? app.services.streams.slots.acquire(streamClient(request)) : undefined;
+      const jobId = createJobId('predict');
+      const add = () => queues.predict.add('predict', { ...payload, model: model.id, ...(stream ? { stream: true } : {}) }, { ...jobCatalog.predict.options, jobId });
+      const job = await withRedisTimeout(usage.enqueue({ queue: QueueName.predict, id: jobId }, [{ type: 'model', id: model.id }], add), timeout).catch(
+        (error: unknown) => {
+          release?.();
+          throw error;
+        },
+      );
+      request.log.info({ jobId, queue: QueueName.predict, model: model.id }, 'job enqueued');
+      if (release) return streamGeneratedText(app, request, reply, jobId, release);
+      if (wait > 0) {
+        const events = app.services.queueEvents(QueueName.predict);
+        await withRedisTimeout(events.waitUntilReady(), timeout);
+        const finished = await job.waitUntilFinished(events, wait * 1000).then(
+          () => true,
+          (error: Error) => !/timed out/i.test(error.message),
+        );
+        if (finished) {
+          const { job: done, queue } = await findJob(queues, jobId);
+          return reply.status(200).send(toJobView(done, queue, await done.getState()));
+        }
+      }
+      return reply.status(202).send(acceptedJob(jobId, QueueName.predict));
+    },
+  );
+};
