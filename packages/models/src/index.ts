@@ -40,7 +40,8 @@ export { PRICE_CHECKPOINT_FORMAT, PRICE_CHECKPOINT_FORMAT_VERSION, readPriceChec
 export { trainPriceModel, type TrainPriceModelOptions, type TrainProgress } from './price/train.ts';
 export { DataParallelGradients } from './parallel/data-parallel.ts';
 export { usableTrainingThreads } from './parallel/threads.ts';
-export { splitTensorBatch, splitWindows, type ObjectiveSpec, type TensorShard, type WindowShard } from './parallel/objectives.ts';
+export type { ObjectiveSpec } from './parallel/objective.ts';
+export { meanSquaredErrorObjective, splitTensorBatch, type TensorShard } from './parallel/mean-squared-error.ts';
 export { PriceModel, loadPriceModel } from './price/price-model.ts';
 export { PRICE_MODEL_FORMAT, PRICE_MODEL_FORMAT_VERSION, type PriceModelMetadata } from './price/io.ts';
 export { FastGRU, FastLSTM, createGruLayer, createLstmLayer, setRecurrentImplementation, useFastRecurrent, type GRULayerArgs, type LSTMLayerArgs, type RecurrentImplementation } from './recurrent/fast-layers.ts';
