@@ -2,7 +2,7 @@
 // models exist, so bench/recurrent.ts runs this once per backend in a child process). Prints one
 // JSON line per figure.
 import * as tf from '@tensorflow/tfjs-core';
-import { buildPriceLstm, DataParallelGradients, splitTensorBatch, initBackend, trainPriceModel, priceLstmDefaults, setRecurrentImplementation, trainTextModel, TrainingCancelledError, type BackendName, type TextGenPresetName } from '@mlq/models';
+import { buildPriceLstm, DataParallelGradients, meanSquaredErrorObjective, splitTensorBatch, initBackend, trainPriceModel, priceLstmDefaults, setRecurrentImplementation, trainTextModel, TrainingCancelledError, type BackendName, type TextGenPresetName } from '@mlq/models';
 import { findBuiltinDataset, findBuiltinTextDataset } from '@mlq/datasets';
 
 const [backendName = 'wasm', mode = 'full'] = process.argv.slice(2);
@@ -57,7 +57,7 @@ async function priceLstmThreads(threads: number): Promise<void> {
   const { model, optimizer } = buildPriceLstm({ ...priceLstmDefaults, window }, 1);
   const x = tf.randomNormal([batch, window, 1]);
   const y = tf.randomNormal([batch, 1]);
-  const gradients = await DataParallelGradients.start(model, threads, { kind: 'mean-squared-error' });
+  const gradients = await DataParallelGradients.start(model, threads, meanSquaredErrorObjective());
   const step = async () => {
     const { grads } = await gradients.compute(splitTensorBatch(x, y, threads));
     optimizer.applyGradients(grads);

@@ -3,26 +3,38 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { initBackend } from '../backend.ts';
 import { ModelError } from '../errors.ts';
-import { buildPriceLstm } from '../price/model.ts';
-import { priceLstmDefaults } from '../price/config.ts';
-import { FastLSTM } from '../recurrent/fast-layers.ts';
+import { createLstmLayer, FastLSTM } from '../recurrent/fast-layers.ts';
 import { expectClose } from '../recurrent/testing.ts';
 import { DataParallelGradients, replicaThreadStats } from './data-parallel.ts';
-import { splitPairs, splitTensorBatch } from './objectives.ts';
-import { validateSeq2SeqParams } from '../seq2seq/config.ts';
-import { encodePairs } from '../seq2seq/data.ts';
-import { buildSeq2SeqNetwork, disposeNetwork } from '../seq2seq/model.ts';
-import { smallTalkPairs } from '../seq2seq/small-talk.ts';
-import { Tokenizer } from '../seq2seq/tokenizer.ts';
+import { meanSquaredErrorObjective, splitTensorBatch } from './mean-squared-error.ts';
 import { usableTrainingThreads } from './threads.ts';
 import { ModelConfigError } from '../errors.ts';
 
 beforeAll(() => initBackend('auto'));
 
-const params = { ...priceLstmDefaults, window: 8, units1: 6, units2: 5, dropout: 0 };
+const params = { window: 8, units1: 6, units2: 5, dropout: 0 };
+
+/**
+ * Input `[null, window, 1]` → LSTM(units1, returnSequences) → Dropout → LSTM(units2) → Dropout →
+ * Dense(1), seeded: the price network's shape, built here so that this folder's tests need no family.
+ */
+function buildLstmStack(options: typeof params, seed: number): { model: tfl.LayersModel; optimizer: tf.Optimizer } {
+  const glorot = (offset: number) => tfl.initializers.glorotUniform({ seed: seed + offset });
+  const orthogonal = (offset: number) => tfl.initializers.orthogonal({ seed: seed + offset });
+  const model = tfl.sequential({
+    layers: [
+      createLstmLayer({ units: options.units1, returnSequences: true, inputShape: [options.window, 1], kernelInitializer: glorot(1), recurrentInitializer: orthogonal(2) }),
+      tfl.layers.dropout({ rate: options.dropout }),
+      createLstmLayer({ units: options.units2, kernelInitializer: glorot(4), recurrentInitializer: orthogonal(5) }),
+      tfl.layers.dropout({ rate: options.dropout }),
+      tfl.layers.dense({ units: 1, kernelInitializer: glorot(7) }),
+    ],
+  });
+  return { model, optimizer: tf.train.rmsprop(0.001) };
+}
 
 async function gradientsWith(threads: number, model: tfl.LayersModel, x: tf.Tensor, y: tf.Tensor) {
-  const pool = await DataParallelGradients.start(model, threads, { kind: 'mean-squared-error' });
+  const pool = await DataParallelGradients.start(model, threads, meanSquaredErrorObjective());
   try {
     expect(pool.threads).toBe(threads);
     const { loss, grads } = await pool.compute(splitTensorBatch(x, y, threads));
@@ -34,7 +46,7 @@ async function gradientsWith(threads: number, model: tfl.LayersModel, x: tf.Tens
 
 describe('DataParallelGradients', () => {
   it.each([2, 3])('gives the whole batch’s loss and gradients with %i threads, as one thread does; no tensor left', async (threads) => {
-    const { model, optimizer } = buildPriceLstm(params, 11);
+    const { model, optimizer } = buildLstmStack(params, 11);
     const x = tf.randomNormal([37, params.window, 1], 0, 1, 'float32', 5); // 37 rows: unequal shards
     const y = tf.randomNormal([37, 1], 0, 1, 'float32', 6);
     const baseline = tf.memory().numTensors;
@@ -53,7 +65,7 @@ describe('DataParallelGradients', () => {
   });
 
   it('keeps replica threads between trainings instead of booting new ones', async () => {
-    const { model, optimizer } = buildPriceLstm(params, 4);
+    const { model, optimizer } = buildLstmStack(params, 4);
     const [x, y] = [tf.randomNormal([8, params.window, 1]), tf.randomNormal([8, 1])];
     const first = await gradientsWith(3, model, x, y);
     tf.dispose(Object.values(first.grads));
@@ -71,9 +83,9 @@ describe('DataParallelGradients', () => {
   });
 
   it('leaks no tensor on the replica threads across steps', async () => {
-    const { model, optimizer } = buildPriceLstm({ ...params, dropout: 0.2 }, 6);
+    const { model, optimizer } = buildLstmStack({ ...params, dropout: 0.2 }, 6);
     const [x, y] = [tf.randomNormal([24, params.window, 1]), tf.randomNormal([24, 1])];
-    const pool = await DataParallelGradients.start(model, 3, { kind: 'mean-squared-error' });
+    const pool = await DataParallelGradients.start(model, 3, meanSquaredErrorObjective());
     const counts: number[][] = [];
     for (let step = 0; step < 5; step++) {
       const { grads } = await pool.compute(splitTensorBatch(x, y, 3), step);
@@ -89,34 +101,8 @@ describe('DataParallelGradients', () => {
     optimizer.dispose();
   });
 
-  it('weighs seq2seq shards by their trained tokens: 2 threads give one thread’s loss, gradients and counts; no tensor left on either side', async () => {
-    const params = validateSeq2SeqParams({ embeddingSize: 8, units: 12, dropout: 0, maxInputLength: 8, maxReplyLength: 8 });
-    const tokenizer = Tokenizer.fit(smallTalkPairs.flatMap((pair) => [pair.input, pair.reply]), params);
-    const network = buildSeq2SeqNetwork(params, tokenizer.size, 9);
-    const pairs = encodePairs(tokenizer, smallTalkPairs.slice(0, 13)); // shards of unequal tokens and lengths
-    const baseline = tf.memory().numTensors;
-    const run = async (threads: number) => {
-      const pool = await DataParallelGradients.start(network, threads, { kind: 'seq2seq-cross-entropy' });
-      const result = await pool.compute(splitPairs(pairs, threads));
-      const replicaTensors = pool.replicaTensors;
-      await pool.close();
-      return { ...result, replicaTensors };
-    };
-    const single = await run(1);
-    const parallel = await run(2);
-    const again = await run(2);
-    expect(parallel.weight).toBe(single.weight);
-    expect(parallel.extras).toEqual(single.extras);
-    expect(Math.abs(parallel.loss - single.loss) / single.loss).toBeLessThan(1e-5);
-    for (const name of Object.keys(single.grads)) expectClose(parallel.grads[name]!, single.grads[name]!, name);
-    expect(again.replicaTensors).toEqual(parallel.replicaTensors);
-    tf.dispose([single, parallel, again].flatMap((r) => Object.values(r.grads)));
-    expect(tf.memory().numTensors).toBe(baseline);
-    disposeNetwork(network);
-  });
-
   it('leaves replicas idle when a batch has fewer rows than threads', async () => {
-    const { model, optimizer } = buildPriceLstm(params, 2);
+    const { model, optimizer } = buildLstmStack(params, 2);
     const [x, y] = [tf.randomNormal([1, params.window, 1]), tf.randomNormal([1, 1])];
     const single = await gradientsWith(1, model, x, y);
     const parallel = await gradientsWith(3, model, x, y);
@@ -138,11 +124,11 @@ describe('DataParallelGradients', () => {
     }
     tf.serialization.registerClass(OnlyHere);
     model.add(new OnlyHere({}));
-    await expect(DataParallelGradients.start(model, 2, { kind: 'mean-squared-error' })).rejects.toThrow(ModelError);
-    await expect(DataParallelGradients.start(model, 2, { kind: 'mean-squared-error' })).rejects.toThrow(/training replica failed: .*OnlyHereLayer/);
+    await expect(DataParallelGradients.start(model, 2, meanSquaredErrorObjective())).rejects.toThrow(ModelError);
+    await expect(DataParallelGradients.start(model, 2, meanSquaredErrorObjective())).rejects.toThrow(/training replica failed: .*OnlyHereLayer/);
     model.dispose();
     // The thread survives a model it cannot build and serves the next training.
-    const { model: next, optimizer } = buildPriceLstm(params, 3);
+    const { model: next, optimizer } = buildLstmStack(params, 3);
     const [x, y] = [tf.randomNormal([4, params.window, 1]), tf.randomNormal([4, 1])];
     const booted = replicaThreadStats().booted;
     const result = await gradientsWith(2, next, x, y);
@@ -155,7 +141,7 @@ describe('DataParallelGradients', () => {
 
   it('refuses a thread count that is not a positive integer', async () => {
     const model = tfl.sequential({ layers: [tfl.layers.dense({ units: 1, inputShape: [1] })] });
-    await expect(DataParallelGradients.start(model, 0, { kind: 'mean-squared-error' })).rejects.toThrow(/threads must be a positive integer/);
+    await expect(DataParallelGradients.start(model, 0, meanSquaredErrorObjective())).rejects.toThrow(/threads must be a positive integer/);
     model.dispose();
   });
 

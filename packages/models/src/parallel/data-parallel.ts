@@ -3,7 +3,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { ModelError } from '../errors.ts';
 import { useFastRecurrent } from '../recurrent/fast-layers.ts';
-import { createShardLoss, type ObjectiveSpec, type Shard, type ShardLoss } from './objectives.ts';
+import { createShardLoss } from './load-objective.ts';
+import type { ObjectiveSpec, ShardLoss } from './objective.ts';
 import type { LoadRequest, ReplicaBoot, ReplicaMessage, ReplicaRequest, ShardRequest } from './protocol.ts';
 import { flatten, shardGradients, trainableVariables } from './shard-gradients.ts';
 
@@ -130,29 +131,30 @@ export function replicaThreadStats(): { booted: number; idle: number } {
  *
  * This is how training uses more than one core where the backend has one thread per process:
  * wasm in Node (whose own threaded build cannot start there) and cpu.
+ *
+ * What each shard's loss is comes from the objective spec, loaded by module on every thread (see
+ * `ObjectiveSpec`); `Shard` is the kind of shard that objective takes.
  */
-export class DataParallelGradients {
-  private readonly loss: ShardLoss;
+export class DataParallelGradients<Shard = unknown> {
   private readonly lastTensorCounts: number[] = [];
 
   private constructor(
-    model: tfl.LayersModel,
-    objective: ObjectiveSpec,
+    private readonly loss: ShardLoss<Shard>,
     private readonly variables: tf.Variable[],
     private readonly replicas: ReplicaThread[],
-  ) {
-    this.loss = createShardLoss(objective, model);
-  }
+  ) {}
 
   /**
    * Takes `threads − 1` replica threads (idle ones of earlier trainings first, new ones booted for
-   * the rest) and waits until each has built its copy of `model`.
+   * the rest) and waits until each has built its copy of `model`. The objective is built here
+   * first, so a spec that names no objective of this package fails before any thread is taken.
    */
-  static async start(model: tfl.LayersModel, threads: number, objective: ObjectiveSpec): Promise<DataParallelGradients> {
+  static async start<Shard>(model: tfl.LayersModel, threads: number, objective: ObjectiveSpec<Shard>): Promise<DataParallelGradients<Shard>> {
     if (!Number.isInteger(threads) || threads < 1) throw new ModelError(`threads must be a positive integer, got ${threads}`);
     const variables = trainableVariables(model);
+    const loss = await createShardLoss(objective, model);
     const replicas = await acquireThreads(threads - 1);
-    const pool = new DataParallelGradients(model, objective, variables, replicas);
+    const pool = new DataParallelGradients(loss, variables, replicas);
     const load: LoadRequest = {
       type: 'load',
       fastRecurrent: useFastRecurrent(),

@@ -1,4 +1,4 @@
-import type { ObjectiveSpec, Shard, ShardFigures } from './objectives.ts';
+import type { ObjectiveSpec, ShardFigures } from './objective.ts';
 
 /** What a replica thread boots with (its `workerData`). */
 export interface ReplicaBoot {
@@ -17,6 +17,7 @@ export interface LoadRequest {
   topology: unknown;
   /** Shapes of the parent's trainable weights, in order: the replica checks its own against them. */
   weightShapes: number[][];
+  /** Loaded by module on the thread (`createShardLoss`): the thread imports no model family itself. */
   objective: ObjectiveSpec;
 }
 
@@ -24,7 +25,8 @@ export interface LoadRequest {
 export interface ShardRequest {
   type: 'shard';
   weights: Float32Array;
-  shard: Shard;
+  /** A shard of the loaded objective's kind (structured-cloned). */
+  shard: unknown;
   seed: number;
 }
 

@@ -1,12 +1,14 @@
 // A data-parallel replica thread: boots a tfjs backend once, then serves trainings one after
 // another. For each it builds the parent's model from its topology; for each step it takes the
-// parent's current weights and returns the loss and gradients of its shard.
+// parent's current weights and returns the loss and gradients of its shard. The loss comes from the
+// module the training's objective spec names (see `ObjectiveSpec`): this thread imports no family.
 import { parentPort, workerData } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { initBackend, type BackendName } from '../backend.ts';
 import { setRecurrentImplementation } from '../recurrent/fast-layers.ts'; // also registers FastLSTM for deserialisation
-import { createShardLoss, type ShardLoss } from './objectives.ts';
+import { createShardLoss } from './load-objective.ts';
+import type { ShardLoss } from './objective.ts';
 import type { LoadRequest, ReplicaBoot, ReplicaMessage, ReplicaRequest, ShardRequest } from './protocol.ts';
 import { assignFlat, flatten, shardGradients, trainableVariables } from './shard-gradients.ts';
 
@@ -15,7 +17,7 @@ const send = (message: ReplicaMessage, transfer: ArrayBuffer[] = []) => port.pos
 const fail = (error: unknown) => send({ type: 'error', message: (error as Error).message ?? String(error), stack: (error as Error).stack });
 const describeShapes = (shapes: number[][]) => shapes.map((s) => s.join('×')).join(', ');
 
-let replica: { model: tfl.LayersModel; variables: tf.Variable[]; loss: ShardLoss } | undefined;
+let replica: { model: tfl.LayersModel; variables: tf.Variable[]; loss: ShardLoss<unknown> } | undefined;
 
 function unload(): void {
   // The weights, not `model.dispose()`: a shared layer (seq2seq's embedding) counts one use per
@@ -33,7 +35,7 @@ async function load(request: LoadRequest): Promise<void> {
     if (describeShapes(variables.map((v) => v.shape)) !== describeShapes(request.weightShapes)) {
       throw new Error(`replica's trainable weights (${describeShapes(variables.map((v) => v.shape))}) differ from the parent's (${describeShapes(request.weightShapes)})`);
     }
-    replica = { model, variables, loss: createShardLoss(request.objective, model) };
+    replica = { model, variables, loss: await createShardLoss(request.objective, model) };
   } catch (error) {
     for (const weight of model.weights) weight.dispose();
     throw error;

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import type { Shard, ShardFigures, ShardLoss } from './objectives.ts';
+import type { ShardFigures, ShardLoss } from './objective.ts';
 
 /** The tf.Variables behind a model's trainable weights, in the model's order. */
 export function trainableVariables(model: tfl.LayersModel): tf.Variable[] {
@@ -8,7 +8,7 @@ export function trainableVariables(model: tfl.LayersModel): tf.Variable[] {
 }
 
 /** The loss of one shard, its gradient for each variable (in the order given) and its figures; intermediates are freed, the caller owns the rest. */
-export function shardGradients(loss: ShardLoss, variables: tf.Variable[], shard: Shard, seed: number): { loss: tf.Scalar; grads: tf.Tensor[]; figures: ShardFigures } {
+export function shardGradients<Shard>(loss: ShardLoss<Shard>, variables: tf.Variable[], shard: Shard, seed: number): { loss: tf.Scalar; grads: tf.Tensor[]; figures: ShardFigures } {
   let figures: (() => ShardFigures) | undefined;
   const { value, grads } = tf.variableGrads(() => {
     const step = loss(shard, seed);

@@ -8,7 +8,7 @@ import { fingerprintNumbers, sameFingerprint } from '../checkpoint/files.ts';
 import { readTfjsOptimizer, restoreTfjsOptimizer } from '../checkpoint/tfjs-optimizer.ts';
 import { deriveSeed, RandomStream, shuffledIndices } from '../textgen/random.ts';
 import { DataParallelGradients } from '../parallel/data-parallel.ts';
-import { splitTensorBatch } from '../parallel/objectives.ts';
+import { meanSquaredErrorObjective, splitTensorBatch, type TensorShard } from '../parallel/mean-squared-error.ts';
 import { usableTrainingThreads } from '../parallel/threads.ts';
 import { checkHorizon, horizonBounds, MIN_LINEAR_POINTS, MIN_TRAINING_WINDOWS, validatePriceParams, type PriceLstmParams } from './config.ts';
 import { assertFiniteSeries, createWindows, fitPriceScaler, splitHoldout, type PriceScaler } from './data.ts';
@@ -197,7 +197,7 @@ async function startFit(train: readonly number[], scaler: PriceScaler, params: P
 async function fitPriceLstm(train: readonly number[], scaler: PriceScaler, params: PriceLstmParams, holdout: number, options: TrainPriceModelOptions): Promise<tfl.LayersModel> {
   const { signal } = options;
   const { model, optimizer, seed, position } = await startFit(train, scaler, params, holdout, options);
-  let gradients: DataParallelGradients | undefined;
+  let gradients: DataParallelGradients<TensorShard> | undefined;
   let tensors: tf.Tensor[] = [];
   try {
     const windows = createWindows(train, params.window, scaler);
@@ -209,7 +209,7 @@ async function fitPriceLstm(train: readonly number[], scaler: PriceScaler, param
     tensors = [xs, ys, xsVal, ysVal];
     const batches = Math.ceil(fitCount / params.batchSize);
     const threads = usableTrainingThreads(options.threads ?? 1, Math.min(params.batchSize, fitCount), MIN_WINDOWS_PER_THREAD);
-    gradients = await DataParallelGradients.start(model, threads, { kind: 'mean-squared-error' });
+    gradients = await DataParallelGradients.start(model, threads, meanSquaredErrorObjective());
 
     const checkpointer = createCheckpointer(options.checkpoint, async (io) => {
       await writePriceCheckpoint(io, {

@@ -10,7 +10,6 @@ import { trainableVariables } from '../parallel/shard-gradients.ts';
 import { deriveSeed, RandomStream } from '../textgen/random.ts';
 import { CHAT_CHECKPOINT_FORMAT, CHAT_CHECKPOINT_FORMAT_VERSION, readChatCheckpoint, writeChatCheckpoint, type ChatCheckpointState, type ChatEpochMetrics, type ChatTrainingPosition } from './checkpoint.ts';
 import { DataParallelGradients } from '../parallel/data-parallel.ts';
-import { splitPairs } from '../parallel/objectives.ts';
 import { usableTrainingThreads } from '../parallel/threads.ts';
 import { createRandom } from '../samples/synthetic.ts';
 import { ChatModel } from './chat-model.ts';
@@ -18,6 +17,7 @@ import { validateSeq2SeqParams, type Seq2SeqParams } from './config.ts';
 import { checkPairs, chunk, createBatch, encodePairs, selectUsablePairs, shuffled, splitValidation, type ChatPair, type EncodedPair } from './data.ts';
 import { CHAT_MODEL_FORMAT, CHAT_MODEL_FORMAT_VERSION, type ChatModelMetadata } from './io.ts';
 import { maskedCrossEntropy, targetMask } from './loss.ts';
+import { seq2seqCrossEntropyObjective, splitPairs, type PairShard } from './objective.ts';
 import { buildSeq2SeqNetwork, createInferenceLayers, createTrainingView, disposeNetwork, layerNames, type TrainingView } from './model.ts';
 import { ReplyDecoder } from './reply-decoder.ts';
 import { ensureSegmentSumKernel } from './segment-sum-kernel.ts';
@@ -77,7 +77,7 @@ function throwIfAborted(signal: AbortSignal | undefined): void {
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /** One gradient step on a batch of pairs, split across the threads; returns the batch's loss, right tokens and counted tokens. */
-async function trainBatch(gradients: DataParallelGradients, optimizer: AdamOptimizer, pairs: EncodedPair[]) {
+async function trainBatch(gradients: DataParallelGradients<PairShard>, optimizer: AdamOptimizer, pairs: EncodedPair[]) {
   const { loss, grads, weight, extras } = await gradients.compute(splitPairs(pairs, gradients.threads));
   try {
     optimizer.applyGradients(grads); // clipped to a global norm of 5 first
@@ -151,7 +151,7 @@ export async function trainSeq2Seq(pairs: readonly ChatPair[], options: TrainSeq
 
   const network = buildSeq2SeqNetwork(params, tokenizer.size, seed);
   let optimizer: AdamOptimizer | undefined;
-  let gradients: DataParallelGradients | undefined;
+  let gradients: DataParallelGradients<PairShard> | undefined;
   try {
     tf.tidy(() => network.getLayer(layerNames.embedding).setWeights([tf.tensor2d(matrix, [tokenizer.size, params.embeddingSize])]));
     if (resume) {
@@ -161,7 +161,7 @@ export async function trainSeq2Seq(pairs: readonly ChatPair[], options: TrainSeq
     optimizer = new AdamOptimizer(trainableVariables(network), params.learningRate, resume?.optimizer);
     const view = createTrainingView(network);
     const threads = usableTrainingThreads(options.threads ?? 1, Math.min(params.batchSize, training.length), MIN_PAIRS_PER_THREAD);
-    gradients = await DataParallelGradients.start(network, threads, { kind: 'seq2seq-cross-entropy' });
+    gradients = await DataParallelGradients.start(network, threads, seq2seqCrossEntropyObjective());
     const decoder = new ReplyDecoder(createInferenceLayers(network));
     const replyToProbe = (probe: string) => detokenize(decoder.greedy(tokenizer.encodeInput(probe), params.maxReplyLength).ids.map((id) => tokenizer.tokenOf(id)));
     const position: ChatTrainingPosition = resume

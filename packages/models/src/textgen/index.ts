@@ -2,6 +2,7 @@
 export { generationDefaults, textGenCells, textGenPresets, validateTextGenParams, type TextGenParams, type TextGenPresetName } from './config.ts';
 export { CharVocabulary, MAX_CHAR_VOCABULARY_SIZE, UNKNOWN_CHAR_INDEX } from './vocabulary.ts';
 export { CorpusTooShortError } from './data.ts';
+export { splitWindows, type WindowShard } from './objective.ts';
 export { bitsPerChar, unigramEntropyBits } from './metrics.ts';
 export { validateGenerateTextOptions, type GenerateTextOptions } from './generate.ts';
 export { buildTextNetwork } from './network.ts';

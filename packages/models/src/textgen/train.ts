@@ -5,7 +5,6 @@ import { ModelConfigError, ModelError, TrainingCancelledError, TrainingDivergedE
 import type { ArtifactIO } from '../io.ts';
 import { createRandom } from '../samples/synthetic.ts';
 import { DataParallelGradients } from '../parallel/data-parallel.ts';
-import { splitWindows } from '../parallel/objectives.ts';
 import { usableTrainingThreads } from '../parallel/threads.ts';
 import { AdamOptimizer, type AdamState } from '../checkpoint/adam.ts';
 import { checkOption, TextGenTrainPayloadSchema } from '@mlq/specs';
@@ -16,6 +15,7 @@ import { countTrainingWindows, countValidationWindows, createWindowBatch, epochO
 import { generateText } from './generate.ts';
 import { TEXT_MODEL_FORMAT, TEXT_MODEL_FORMAT_VERSION, type TextEpochMetrics, type TextModelMetadata, type TextModelMetrics } from './io.ts';
 import { bitsPerChar, crossEntropyNats, unigramEntropyOfIndices } from './metrics.ts';
+import { splitWindows, textCrossEntropyObjective, type WindowShard } from './objective.ts';
 import { buildTextNetwork, readNetworkWeights, trainableVariables, type TextNetworkWeights } from './network.ts';
 import { deriveSeed, randomSeed, RandomStream } from './random.ts';
 import { forwardWindows } from './recurrent.ts';
@@ -129,7 +129,7 @@ export async function trainTextModel(text: string, options: TrainTextModelOption
 
   const start = options.resumeFrom ? resumeRun(await readTextCheckpoint(options.resumeFrom), text, options) : startRun(text, options);
   let optimizer: AdamOptimizer | undefined;
-  let gradients: DataParallelGradients | undefined;
+  let gradients: DataParallelGradients<WindowShard> | undefined;
   try {
     optimizer = new AdamOptimizer(trainableVariables(start.network), start.params.learningRate, start.optimizer);
     const corpus = splitCorpus(start.vocabulary.encode(text), start.params);
@@ -146,17 +146,20 @@ export async function trainTextModel(text: string, options: TrainTextModelOption
 }
 
 /** The data-parallel gradients of a run: `threads` as far as the batch feeds them (see `usableTrainingThreads`). */
-function startGradients(start: RunStart, train: Int32Array, threads: number): Promise<DataParallelGradients> {
+function startGradients(start: RunStart, train: Int32Array, threads: number): Promise<DataParallelGradients<WindowShard>> {
   const { params, vocabulary, network } = start;
   const usable = usableTrainingThreads(threads, Math.min(params.batchSize, countTrainingWindows(train.length, params)), MIN_WINDOWS_PER_THREAD);
-  return DataParallelGradients.start(network, usable, {
-    kind: 'text-cross-entropy',
-    codes: usable > 1 ? sharedCopy(train) : train,
-    cell: params.cell,
-    vocabularySize: vocabulary.size,
-    seqLength: params.seqLength,
-    dropout: params.dropout,
-  });
+  return DataParallelGradients.start(
+    network,
+    usable,
+    textCrossEntropyObjective({
+      codes: usable > 1 ? sharedCopy(train) : train,
+      cell: params.cell,
+      vocabularySize: vocabulary.size,
+      seqLength: params.seqLength,
+      dropout: params.dropout,
+    }),
+  );
 }
 
 /** `codes` in memory that worker threads share instead of copying. */
@@ -201,7 +204,7 @@ function resumeRun(checkpoint: LoadedTextCheckpoint, text: string, options: Trai
 type RunOptions = TrainTextModelOptions & { sampleLength: number; sampleTemperature: number };
 
 /** The training loop proper, from `start.position` to the last epoch; returns the final metadata. */
-async function runEpochs(text: string, start: RunStart, optimizer: AdamOptimizer, gradients: DataParallelGradients, options: RunOptions): Promise<TextModelMetadata> {
+async function runEpochs(text: string, start: RunStart, optimizer: AdamOptimizer, gradients: DataParallelGradients<WindowShard>, options: RunOptions): Promise<TextModelMetadata> {
   const { params, seed, vocabulary, network, position } = start;
   const { signal } = options;
   const codes = vocabulary.encode(text);
@@ -310,7 +313,7 @@ async function runEpochs(text: string, start: RunStart, optimizer: AdamOptimizer
 }
 
 /** One optimizer step on the windows starting at `starts`, split across the threads; returns the batch's loss (nats/char). */
-async function trainStep(gradients: DataParallelGradients, optimizer: AdamOptimizer, starts: number[], dropoutSeed: number): Promise<number> {
+async function trainStep(gradients: DataParallelGradients<WindowShard>, optimizer: AdamOptimizer, starts: number[], dropoutSeed: number): Promise<number> {
   const { loss, grads } = await gradients.compute(splitWindows(starts, gradients.threads), dropoutSeed);
   try {
     optimizer.applyGradients(grads);
