@@ -1,4 +1,5 @@
-import type { DatasetRecord, ModelRecord, ModelRegistry } from './registry.ts';
+import type { ModelRecord } from '@mlq/specs';
+import type { DatasetRecord, ModelRegistry } from './registry.ts';
 import type { ArtifactStore, StoreUsage } from './store.ts';
 import { ModelNotFoundError } from './registry.ts';
 import type { UsageIndex } from './usage.ts';

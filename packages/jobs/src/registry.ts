@@ -1,51 +1,11 @@
-import { MlqError } from '@mlq/specs';
+import { MlqError, type ModelRecord, type ModelRecordOf } from '@mlq/specs';
 import type { Redis } from 'ioredis';
 import type { ConversationPairsSummary, DatasetSummary, TextCorpusSummary } from '@mlq/datasets';
 
-/** What every trained model's record holds; the weights live in the artifact store under `artifactPrefix`. */
-interface ModelRecordBase {
-  id: string;
-  name: string;
-  version: number;
-  dataset: string;
-  params: Record<string, unknown>;
-  metrics: Record<string, unknown>;
-  createdAt: string;
-  artifactStore: string;
-  artifactPrefix: string;
-  byteSize: number;
-  backend: string;
-  trainJobId: string;
-}
-
-export interface PriceModelRecord extends ModelRecordBase {
-  kind: 'price';
-  architecture: 'lstm' | 'linear';
-  series: string;
-  horizon: number;
-  /** Last date of the training series (ISO), so forecasts can carry dates. */
-  lastDate: string | null;
-  /** Typical spacing of the series' dates in days (1 for daily, ~30 for monthly). */
-  dateStepDays: number | null;
-}
-
-export interface TextGenModelRecord extends ModelRecordBase {
-  kind: 'textgen';
-  architecture: 'gru' | 'lstm';
-  preset: string;
-  /** Distinct characters the model reads and writes. */
-  vocabularySize: number;
-}
-
-export interface Seq2SeqModelRecord extends ModelRecordBase {
-  kind: 'seq2seq';
-  architecture: 'lstm-encoder-decoder';
-  vocabularySize: number;
-  /** Dataset id of the word vectors that initialised the embedding, if any. */
-  wordVectors: string | null;
-}
-
-export type ModelRecord = PriceModelRecord | TextGenModelRecord | Seq2SeqModelRecord;
+/** A trained model's record, by family: built from each family's spec (`record` in `@mlq/specs`). */
+export type PriceModelRecord = ModelRecordOf<'price'>;
+export type TextGenModelRecord = ModelRecordOf<'textgen'>;
+export type Seq2SeqModelRecord = ModelRecordOf<'seq2seq'>;
 
 type WithoutAssigned<T> = T extends unknown ? Omit<T, 'version' | 'createdAt'> : never;
 export type NewModelRecord = WithoutAssigned<ModelRecord>;

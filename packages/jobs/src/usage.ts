@@ -2,7 +2,8 @@ import { MlqError } from '@mlq/specs';
 import type { Redis } from 'ioredis';
 import { findBuiltinDataset, findBuiltinPairDataset, findBuiltinTextDataset } from '@mlq/datasets';
 import { DatasetNotFoundError } from './datasets.ts';
-import { ModelNotFoundError, registryKey, type DatasetRecord, type ModelRecord } from './registry.ts';
+import type { ModelRecord } from '@mlq/specs';
+import { ModelNotFoundError, registryKey, type DatasetRecord } from './registry.ts';
 
 /** A dataset or model a job reads. */
 export interface ResourceUse {

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import {
   checkTrainingMemory,
+  readTrainingFacts,
   detectMemoryBytes,
   readWorkerBudget,
   sizeTrainingBudget,
@@ -30,20 +31,6 @@ export async function trainingLimits(app: FastifyInstance): Promise<MemoryLimits
   return { budgetBytes: sizeTrainingBudget(detectMemoryBytes(), DEFAULT_MODEL_CACHE_BYTES, 1), threads: 1, wasmHeaps: true, source: "the API machine's memory" };
 }
 
-/** The dataset facts a training's estimate needs, from the catalog (parsed datasets are cached). */
-async function trainingFacts(app: FastifyInstance, payload: TrainPayload): Promise<TrainingFacts> {
-  switch (payload.kind) {
-    case 'price':
-      return { kind: 'price', seriesLength: (await app.catalog.series(payload.dataset)).collection.closes(payload.series).length };
-    case 'textgen': {
-      const { summary } = await app.catalog.recordOf(payload.dataset, 'text');
-      return { kind: 'textgen', characters: summary.characters, distinctCharacters: summary.distinctCharacters };
-    }
-    case 'seq2seq':
-      return { kind: 'seq2seq', pairs: (await app.catalog.recordOf(payload.dataset, 'pairs')).summary.pairs };
-  }
-}
-
 /**
  * Refuses (400) a training whose estimated peak memory passes what a worker can give it, with
  * the estimate, the limit and the params that drive it. The worker checks again before it trains.
@@ -51,7 +38,7 @@ async function trainingFacts(app: FastifyInstance, payload: TrainPayload): Promi
 export async function checkTrainingFits(app: FastifyInstance, payload: TrainPayload, facts?: TrainingFacts, threads?: number): Promise<void> {
   const published = await trainingLimits(app);
   const limits = { ...published, threads: threads ?? published.threads };
-  const refusal = checkTrainingMemory(payload, facts ?? (await trainingFacts(app, payload)), limits);
+  const refusal = checkTrainingMemory(payload, facts ?? (await readTrainingFacts(payload, app.catalog)), limits);
   if (refusal) {
     throw new HttpError(400, refusal.message, 'body/params', {
       limit: refusal.limit,

@@ -1,32 +1,9 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import { deleteModels, UsageIndex, withRedisTimeout } from '@mlq/jobs';
+import { deleteModels, ModelRecordSchema, UsageIndex, withRedisTimeout } from '@mlq/jobs';
 
-export const ModelSchema = Type.Object(
-  {
-    id: Type.String(),
-    name: Type.String(),
-    version: Type.Integer(),
-    kind: Type.Union([Type.Literal('price'), Type.Literal('textgen'), Type.Literal('seq2seq')]),
-    architecture: Type.String({ description: 'price: lstm | linear; textgen: gru | lstm; seq2seq: lstm-encoder-decoder' }),
-    dataset: Type.String(),
-    series: Type.Optional(Type.String({ description: 'price: the series trained on' })),
-    params: Type.Record(Type.String(), Type.Unknown()),
-    metrics: Type.Record(Type.String(), Type.Unknown()),
-    horizon: Type.Optional(Type.Integer({ description: 'price: default forecast horizon' })),
-    lastDate: Type.Optional(Type.Union([Type.String(), Type.Null()], { description: 'price: last date of the training series' })),
-    preset: Type.Optional(Type.String({ description: 'textgen: the preset trained from' })),
-    vocabularySize: Type.Optional(Type.Integer({ description: 'textgen: distinct characters; seq2seq: words, special tokens included' })),
-    wordVectors: Type.Optional(Type.Union([Type.String(), Type.Null()], { description: 'seq2seq: the word vectors dataset that initialised the embedding' })),
-    createdAt: Type.String(),
-    artifactStore: Type.String({ description: 'The kind of artifact store holding the weights (`file`); never a file system path' }),
-    artifactPrefix: Type.String(),
-    byteSize: Type.Integer(),
-    backend: Type.String(),
-    trainJobId: Type.String(),
-  },
-  { $id: 'Model' },
-);
+/** A model record as clients see it, built from the family specs (`ModelRecordSchema` in `@mlq/specs`). */
+export const ModelSchema = Type.Object(ModelRecordSchema.properties, { $id: 'Model' });
 
 /** A record as clients see it: the store's kind, not where it lives on the server's disk. */
 const publicModel = <R extends { artifactStore: string }>(record: R): R => ({ ...record, artifactStore: record.artifactStore.split(':', 1)[0] ?? 'file' });

@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { checkPredictFields, createJobId, jobCatalog, PredictPayloadSchema, QueueName, UsageIndex, withRedisTimeout } from '@mlq/jobs';
 import { HttpError } from '../plugins/errors.ts';
-import { checkPriceHistory } from '../checks/train-checks.ts';
+import { apiFamilyOf, streamingKinds } from '../families/index.ts';
 import { findJob, toJobView } from '../job-view.ts';
 import { streamClient } from '../event-stream.ts';
 import { streamGeneratedText } from '../text-stream.ts';
@@ -56,9 +56,10 @@ export const predictRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const misfit = checkPredictFields(model.kind, payload);
       if (misfit) throw new HttpError(400, misfit.message, `body/${misfit.field}`);
       if (payload.stream !== undefined) throw new HttpError(400, 'set stream with the query parameter: POST /v1/predict?stream=true', 'body/stream');
-      if (model.kind === 'price') checkPriceHistory(model, payload.history);
+      const family = apiFamilyOf(model.kind);
+      family.checkPredict(model, payload);
       const { stream, wait } = request.query;
-      if (stream && model.kind !== 'textgen') throw new HttpError(400, `stream applies to textgen models; model ${model.id} is a ${model.kind} model`, 'querystring/stream');
+      if (stream && !family.streams) throw new HttpError(400, `stream applies to ${streamingKinds().join(', ')} models; model ${model.id} is a ${model.kind} model`, 'querystring/stream');
 
       // A stream's place is taken before its job exists: a 429 enqueues nothing.
       const release = stream ? app.services.streams.slots.acquire(streamClient(request)) : undefined;

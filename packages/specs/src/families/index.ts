@@ -1,4 +1,5 @@
-import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { Type, type Static, type TObject, type TProperties, type TSchema } from '@sinclair/typebox';
+import { ModelRecordBaseFields } from '../model-record.ts';
 import { Id } from '../schema-parts.ts';
 import { exceedsLimits, type MemoryEstimate, type MemoryLimits, type MemoryRefusal } from '../memory.ts';
 import { priceFamily } from './price.ts';
@@ -107,6 +108,15 @@ export function checkPredictFields(kind: ModelKind, payload: PredictPayload): { 
 /** Dataset facts a training's estimate needs, by family (the API has them from the dataset records). */
 export type TrainingFacts = Parameters<Family['estimateTrainingMemory']>[1];
 
+/** A catalog every family can read its training facts from (`@mlq/jobs`' `DatasetCatalog` is one). */
+export type TrainingFactsReader = UnionToIntersection<Parameters<Family['readTrainingFacts']>[1]>;
+
+/** The dataset facts a training's memory estimate needs, read by the payload's family. */
+export async function readTrainingFacts(payload: TrainPayload, catalog: TrainingFactsReader): Promise<TrainingFacts> {
+  const read = familyOf(payload.kind).readTrainingFacts as (payload: TrainPayload, catalog: TrainingFactsReader) => Promise<TrainingFacts>;
+  return read(payload, catalog);
+}
+
 /** The estimate of a training payload, or undefined where the family has nothing worth counting (a linear price fit). */
 export function estimateTraining(payload: TrainPayload, facts: TrainingFacts, threads: number): MemoryEstimate | undefined {
   if (facts.kind !== payload.kind) throw new TypeError(`facts of a ${facts.kind} dataset for a ${payload.kind} training`);
@@ -119,3 +129,38 @@ export function checkTrainingMemory(payload: TrainPayload, facts: TrainingFacts,
   const estimate = estimateTraining(payload, facts, limits.threads);
   return estimate && exceedsLimits(estimate, limits);
 }
+
+type RecordFieldsOf<F extends Family> = Static<TObject<F['record']['fields']>> &
+  (F['record'] extends { internal: infer Internal extends TProperties } ? Static<TObject<Internal>> : unknown);
+type RecordOf<F extends Family> = Static<TObject<typeof ModelRecordBaseFields>> & { kind: F['kind']; architecture: F['record']['architecture'][number] } & RecordFieldsOf<F>;
+
+/** A trained model's registry record, by family. */
+export type ModelRecord = { [K in ModelKind]: RecordOf<Extract<Family, { kind: K }>> }[ModelKind];
+export type ModelRecordOf<K extends ModelKind> = Extract<ModelRecord, { kind: K }>;
+
+/**
+ * A model record as clients see it: every model's fields, `kind`, `architecture`, and each
+ * family's own fields, optional, their descriptions prefixed with the families that have them
+ * (`textgen: distinct characters; seq2seq: words, special tokens included`).
+ */
+export const ModelRecordSchema = (() => {
+  const { id, name, version, ...common } = ModelRecordBaseFields;
+  const familyFields = new Map<string, { schema: TSchema; notes: string[] }>();
+  for (const family of families) {
+    for (const [field, schema] of Object.entries(family.record.fields as TProperties)) {
+      const entry = familyFields.get(field) ?? { schema, notes: [] };
+      entry.notes.push(`${family.kind}: ${String(schema.description ?? '')}`);
+      familyFields.set(field, entry);
+    }
+  }
+  const optional = Object.fromEntries([...familyFields].map(([field, { schema, notes }]) => [field, Type.Optional({ ...schema, description: notes.join('; ') })]));
+  return Type.Object({
+    id,
+    name,
+    version,
+    kind: Type.Union(modelKinds.map((kind) => Type.Literal(kind))),
+    architecture: Type.String({ description: families.map((family) => `${family.kind}: ${family.record.architecture.join(' | ')}`).join('; ') }),
+    ...optional,
+    ...common,
+  });
+})();

@@ -186,6 +186,20 @@ export function requiredHistoryLength(architecture: string, window: number): num
   return architecture === 'lstm' ? window : MIN_LINEAR_POINTS;
 }
 
+/** What a price model's registry record holds besides every model's fields. */
+export const priceRecordFields = {
+  architecture: priceArchitectures,
+  fields: {
+    series: Type.String({ description: 'the series trained on' }),
+    horizon: Type.Integer({ description: 'default forecast horizon' }),
+    lastDate: Type.Union([Type.String(), Type.Null()], { description: 'last date of the training series' }),
+  },
+  internal: {
+    /** Typical spacing of the series' dates in days (1 for daily, ~30 for monthly), so forecasts can carry dates. */
+    dateStepDays: Type.Union([Type.Number(), Type.Null()]),
+  },
+};
+
 /** Dataset facts a price training's estimate needs. */
 export interface PriceTrainingFacts {
   kind: 'price';
@@ -225,16 +239,26 @@ export function estimatePriceTraining(shape: PriceTrainingShape, threads = 1): M
   });
 }
 
+/** What a price family reads its facts from: a dataset catalog (`@mlq/jobs`' `DatasetCatalog`). */
+export interface PriceSeriesReader {
+  series(dataset: string): Promise<{ collection: { closes(series: string): ArrayLike<number> } }>;
+}
+
 export const priceFamily = {
   kind: 'price',
   title: 'price forecasting',
   datasetKind: 'price',
+  record: priceRecordFields,
   trainPayloadSchema: PriceTrainPayloadSchema,
   trainResultSchema: PriceTrainResultSchema,
   progressSchema: PriceProgressSchema,
   predictFields: pricePredictFields,
   predictResultSchema: PricePredictResultSchema,
   checkPredict: () => undefined,
+  /** Reads the facts `estimateTrainingMemory` needs (unknown dataset or series: the catalog's 404). */
+  async readTrainingFacts(payload: { dataset: string; series: string }, catalog: PriceSeriesReader): Promise<PriceTrainingFacts> {
+    return { kind: 'price', seriesLength: (await catalog.series(payload.dataset)).collection.closes(payload.series).length };
+  },
   /** Undefined for a linear fit: no tensors worth counting. */
   estimateTrainingMemory(payload: PriceTrainPayload, facts: PriceTrainingFacts, threads: number): MemoryEstimate | undefined {
     if ((payload.architecture ?? 'lstm') === 'linear') return undefined;

@@ -182,6 +182,15 @@ export function resolveSeq2SeqParams(params: Partial<Seq2SeqSettings> | undefine
   return { ...resolved, probes: [...resolved.probes] };
 }
 
+/** What a chatbot's registry record holds besides every model's fields. */
+export const seq2seqRecordFields = {
+  architecture: ['lstm-encoder-decoder'] as const,
+  fields: {
+    vocabularySize: Type.Integer({ description: 'words, special tokens included' }),
+    wordVectors: Type.Union([Type.String(), Type.Null()], { description: 'the word vectors dataset that initialised the embedding' }),
+  },
+};
+
 /** Dataset facts a chatbot training's estimate needs. */
 export interface Seq2SeqTrainingFacts {
   kind: 'seq2seq';
@@ -229,12 +238,18 @@ export function estimateSeq2SeqTraining(shape: Seq2SeqTrainingShape, threads = 1
   });
 }
 
+/** What a chatbot reads its facts from: a dataset catalog (`@mlq/jobs`' `DatasetCatalog`). */
+export interface PairsSummaryReader {
+  recordOf(dataset: string, kind: 'pairs'): Promise<{ summary: { pairs: number } }>;
+}
+
 type Seq2SeqPredictRequest = { [K in keyof typeof seq2seqPredictFields]?: unknown };
 
 export const seq2seqFamily = {
   kind: 'seq2seq',
   title: 'chatbot replies',
   datasetKind: 'pairs',
+  record: seq2seqRecordFields,
   trainPayloadSchema: Seq2SeqTrainPayloadSchema,
   trainResultSchema: Seq2SeqTrainResultSchema,
   progressSchema: Seq2SeqProgressSchema,
@@ -250,6 +265,9 @@ export const seq2seqFamily = {
     const beamWidth = (payload.beamWidth as number | undefined) ?? replyDefaults.beamWidth;
     if (payload.n !== undefined && (payload.n as number) > beamWidth) return { field: 'n', message: `n (${String(payload.n)}) must be at most beamWidth (${beamWidth})` };
     return undefined;
+  },
+  async readTrainingFacts(payload: { dataset: string }, catalog: PairsSummaryReader): Promise<Seq2SeqTrainingFacts> {
+    return { kind: 'seq2seq', pairs: (await catalog.recordOf(payload.dataset, 'pairs')).summary.pairs };
   },
   estimateTrainingMemory: (payload: Seq2SeqTrainPayload, facts: Seq2SeqTrainingFacts, threads: number): MemoryEstimate | undefined =>
     estimateSeq2SeqTraining({ params: payload.params, pairs: facts.pairs, distinctWords: facts.distinctWords }, threads),

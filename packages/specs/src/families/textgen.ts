@@ -234,6 +234,15 @@ export function requiredTextCharacters(params: { seqLength?: number | undefined;
 /** Corrections of a computed length for floating-point rounding: each division is off by less than one. */
 const MAX_ROUNDING_STEPS = 4;
 
+/** What a text generator's registry record holds besides every model's fields. */
+export const textGenRecordFields = {
+  architecture: textGenCells,
+  fields: {
+    preset: Type.String({ description: 'the preset trained from' }),
+    vocabularySize: Type.Integer({ description: 'distinct characters' }),
+  },
+};
+
 /** Dataset facts a text generator training's estimate needs. */
 export interface TextGenTrainingFacts {
   kind: 'textgen';
@@ -282,12 +291,18 @@ export function estimateTextGenTraining(shape: TextGenTrainingShape, threads = 1
   });
 }
 
+/** What a text generator reads its facts from: a dataset catalog (`@mlq/jobs`' `DatasetCatalog`). */
+export interface TextSummaryReader {
+  recordOf(dataset: string, kind: 'text'): Promise<{ summary: { characters: number; distinctCharacters: number } }>;
+}
+
 type TextGenPredictRequest = { [K in keyof typeof textGenPredictFields]?: unknown };
 
 export const textGenFamily = {
   kind: 'textgen',
   title: 'text generation',
   datasetKind: 'text',
+  record: textGenRecordFields,
   trainPayloadSchema: TextGenTrainPayloadSchema,
   trainResultSchema: TextGenTrainResultSchema,
   progressSchema: TextGenProgressSchema,
@@ -296,6 +311,10 @@ export const textGenFamily = {
   checkPredict(payload: TextGenPredictRequest): { field: string; message: string } | undefined {
     if (payload.seedText === undefined) return { field: 'seedText', message: 'seedText is required for a textgen model: the text it continues' };
     return undefined;
+  },
+  async readTrainingFacts(payload: { dataset: string }, catalog: TextSummaryReader): Promise<TextGenTrainingFacts> {
+    const { summary } = await catalog.recordOf(payload.dataset, 'text');
+    return { kind: 'textgen', characters: summary.characters, distinctCharacters: summary.distinctCharacters };
   },
   estimateTrainingMemory: (payload: TextGenTrainPayload, facts: TextGenTrainingFacts, threads: number): MemoryEstimate | undefined =>
     estimateTextGenTraining({ preset: payload.preset, params: payload.params, characters: facts.characters, distinctCharacters: facts.distinctCharacters }, threads),
