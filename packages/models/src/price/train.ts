@@ -6,7 +6,7 @@ import { EventLoopYielder } from '../event-loop.ts';
 import { createCheckpointer, type CheckpointHook, type TrainingCheckpoint } from '../checkpoint/hook.ts';
 import { fingerprintNumbers, sameFingerprint } from '../checkpoint/files.ts';
 import { readTfjsOptimizer, restoreTfjsOptimizer } from '../checkpoint/tfjs-optimizer.ts';
-import { deriveSeed, RandomStream, shuffledIndices } from '../textgen/random.ts';
+import { deriveSeed, RandomStream, shuffledIndices } from '../random.ts';
 import { DataParallelGradients } from '../parallel/data-parallel.ts';
 import { meanSquaredErrorObjective, splitTensorBatch, type TensorShard } from '../parallel/mean-squared-error.ts';
 import { usableTrainingThreads } from '../parallel/threads.ts';

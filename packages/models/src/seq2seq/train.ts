@@ -7,7 +7,7 @@ import { AdamOptimizer } from '../checkpoint/adam.ts';
 import { fingerprintText, sameFingerprint } from '../checkpoint/files.ts';
 import { createCheckpointer, type CheckpointHook, type TrainingCheckpoint } from '../checkpoint/hook.ts';
 import { trainableVariables } from '../parallel/shard-gradients.ts';
-import { deriveSeed, RandomStream } from '../textgen/random.ts';
+import { deriveSeed, RandomStream } from '../random.ts';
 import { CHAT_CHECKPOINT_FORMAT, CHAT_CHECKPOINT_FORMAT_VERSION, readChatCheckpoint, writeChatCheckpoint, type ChatCheckpointState, type ChatEpochMetrics, type ChatTrainingPosition } from './checkpoint.ts';
 import { DataParallelGradients } from '../parallel/data-parallel.ts';
 import { usableTrainingThreads } from '../parallel/threads.ts';

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ModelError } from '../errors.ts';
 import type { TextGenParams } from './config.ts';
-import { deriveSeed, RandomStream, shuffledIndices } from './random.ts';
+import { deriveSeed, RandomStream, shuffledIndices } from '../random.ts';
 
 /** The corpus is too short for the requested windows and validation share. */
 export class CorpusTooShortError extends ModelError {

@@ -5,7 +5,7 @@ import { EventLoopYielder } from '../event-loop.ts';
 import { createRandom } from '../samples/synthetic.ts';
 import { checkOption, generationDefaults, textGenPredictFields } from '@mlq/specs';
 import type { TextNetworkWeights } from './network.ts';
-import { randomSeed } from './random.ts';
+import { randomSeed } from '../random.ts';
 import { stepOneCharacter, zeroStates, type LayerState } from './recurrent.ts';
 import { sampleIndex } from './sampling.ts';
 import type { CharVocabulary } from './vocabulary.ts';

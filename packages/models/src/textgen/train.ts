@@ -17,7 +17,7 @@ import { TEXT_MODEL_FORMAT, TEXT_MODEL_FORMAT_VERSION, type TextEpochMetrics, ty
 import { bitsPerChar, crossEntropyNats, unigramEntropyOfIndices } from './metrics.ts';
 import { splitWindows, textCrossEntropyObjective, type WindowShard } from './objective.ts';
 import { buildTextNetwork, readNetworkWeights, trainableVariables, type TextNetworkWeights } from './network.ts';
-import { deriveSeed, randomSeed, RandomStream } from './random.ts';
+import { deriveSeed, randomSeed, RandomStream } from '../random.ts';
 import { forwardWindows } from './recurrent.ts';
 import { TextModel } from './text-model.ts';
 import { CharVocabulary } from './vocabulary.ts';

@@ -1,4 +1,4 @@
-import { createRandom } from '../samples/synthetic.ts';
+import { createRandom } from './samples/synthetic.ts';
 
 /**
  * Independent random streams of one training run. Every random choice is derived from the run's
