@@ -1,6 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import type { Job, JobState, JobType } from 'bullmq';
 import {
   cancelChannel,
   cancelKey,
