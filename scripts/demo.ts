@@ -94,7 +94,10 @@ async function priceStory(): Promise<void> {
     await sleep(1000);
     view = await call('GET', `/v1/batches/${batch.batchId}`);
     const done = (view.counts.completed ?? 0) + (view.counts.failed ?? 0);
-    if (done !== reported && done % 10 === 0) console.log(`   ${done}/${batch.series} done`), (reported = done);
+    if (done !== reported && done % 10 === 0) {
+      console.log(`   ${done}/${batch.series} done`);
+      reported = done;
+    }
   } while (view.state !== 'completed' && view.state !== 'failed');
   console.log(`   ${batch.series} coins in ${((Date.now() - started) / 1000).toFixed(1)} s; skipped (too short): ${Object.keys(batch.skipped).join(', ') || 'none'}\n`);
   for (const s of view.series) {
@@ -117,7 +120,10 @@ async function waitForEpochs(jobId: string, onEpoch: (progress: any) => void): P
     await sleep(1000);
     job = await call('GET', `/v1/jobs/${jobId}`);
     const epoch = job.progress?.lastEpoch?.epoch ?? (job.progress?.kind === 'seq2seq' ? job.progress.epoch : 0);
-    if (epoch > reported) (reported = epoch), onEpoch(job.progress);
+    if (epoch > reported) {
+      reported = epoch;
+      onEpoch(job.progress);
+    }
   } while (!['completed', 'failed', 'cancelled'].includes(job.state));
   if (job.state !== 'completed') throw new Error(`job ${jobId} ${job.state}: ${job.error}`);
   return job;

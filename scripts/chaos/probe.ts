@@ -10,11 +10,6 @@ export interface ProbeWindow {
   end(): { worstMs: number; where: string };
 }
 
-interface Target {
-  url: string;
-  inFlightSince?: number;
-}
-
 /** Targets the probe can hold at once (APIs and workers, restarted ones included). */
 const MAX_TARGETS = 256;
 

@@ -67,7 +67,12 @@ function spellings(plain: string): Record<string, string> {
     'each letter percent-encoded': withQuery(pathname.replace(/[A-Za-z0-9]/g, percent)),
     'first letter percent-encoded, lower-case hex': withQuery(pathname.replace(/[A-Za-z]/, (c) => percent(c).toLowerCase())),
     'double-encoded': withQuery(pathname.replace(/[A-Za-z0-9]/g, (c) => `%25${percent(c).slice(1)}`)),
-    'mixed case': withQuery(pathname.replace(/[a-z]/gi, (c) => ((upper = !upper) ? c.toUpperCase() : c.toLowerCase()))),
+    'mixed case': withQuery(
+      pathname.replace(/[a-z]/gi, (c) => {
+        upper = !upper;
+        return upper ? c.toUpperCase() : c.toLowerCase();
+      }),
+    ),
     'trailing slash': withQuery(pathname.endsWith('/') ? pathname.slice(0, -1) || '/' : `${pathname}/`),
     'double slash': withQuery(`/${pathname}`),
     'dot segment': withQuery(pathname.replace(/^\/([^/]+)/, '/$1/.')),

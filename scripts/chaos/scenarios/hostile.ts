@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { zipSync } from 'fflate';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
-import { RequestStats, type HttpClient } from '../http.ts';
+import { RequestStats } from '../http.ts';
 import { settleJobs } from '../jobs.ts';
 import { rowFrom, type ChaosRow } from '../report.ts';
 import type { ChaosContext, Scenario } from '../context.ts';
