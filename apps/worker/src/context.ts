@@ -1,11 +1,9 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import type { BackendInfo, ChatModel, PriceModel, TextModel } from '@mlq/models';
+import type { BackendInfo } from '@mlq/models';
 import type { ArtifactStore, DatasetCatalog, ModelRegistry, WorkerConfig } from '@mlq/jobs';
 import type { ModelCache } from './model-cache.ts';
-
-/** Any trained model the worker keeps hot: each family's class has `dispose()` and `byteSize()`. */
-export type LoadedModel = PriceModel | TextModel | ChatModel;
+import type { LoadedModel } from './families/index.ts';
 
 /** What processors share within one worker process. */
 export interface ProcessorContext {

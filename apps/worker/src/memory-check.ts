@@ -1,6 +1,7 @@
 import { UnrecoverableError, type Job } from 'bullmq';
-import { checkTrainingMemory, type MemoryLimits, type TrainingFacts, type TrainPayload } from '@mlq/jobs';
+import { checkTrainingMemory, modelKinds, type MemoryLimits, type TrainingFacts, type TrainPayload } from '@mlq/jobs';
 import type { ProcessorContext } from './context.ts';
+import { workerFamilyOf } from './families/index.ts';
 
 /** How the worker treats a training its estimate says does not fit: refuse it, or log and train anyway. */
 export type MemoryCheckMode = 'enforce' | 'warn';
@@ -10,21 +11,8 @@ function asTraining(job: Job): { payload: TrainPayload; forecast: boolean } | un
   const data = job.data as Record<string, unknown> | undefined;
   if (!data || typeof data !== 'object') return undefined;
   if (job.name === 'forecast') return { payload: { kind: 'price', ...data, horizon: data.horizon } as TrainPayload, forecast: true };
-  if (job.name === 'train' && ['price', 'textgen', 'seq2seq'].includes(String(data.kind))) return { payload: data as TrainPayload, forecast: false };
+  if (job.name === 'train' && (modelKinds as readonly unknown[]).includes(data.kind)) return { payload: data as TrainPayload, forecast: false };
   return undefined;
-}
-
-async function factsOf(ctx: ProcessorContext, payload: TrainPayload): Promise<TrainingFacts> {
-  switch (payload.kind) {
-    case 'price':
-      return { kind: 'price', seriesLength: (await ctx.datasets.series(payload.dataset)).collection.closes(payload.series).length };
-    case 'textgen': {
-      const { summary } = await ctx.datasets.recordOf(payload.dataset, 'text');
-      return { kind: 'textgen', characters: summary.characters, distinctCharacters: summary.distinctCharacters };
-    }
-    case 'seq2seq':
-      return { kind: 'seq2seq', pairs: (await ctx.datasets.recordOf(payload.dataset, 'pairs')).summary.pairs };
-  }
 }
 
 /**
@@ -37,7 +25,7 @@ export async function checkJobMemory(ctx: ProcessorContext, job: Job, limits: Me
   if (!training) return;
   let facts: TrainingFacts;
   try {
-    facts = await factsOf(ctx, training.payload);
+    facts = await workerFamilyOf(training.payload.kind).trainingFacts(ctx, training.payload);
   } catch {
     return;
   }

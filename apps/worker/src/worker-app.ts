@@ -14,7 +14,8 @@ import {
   RedisOutageReporter,
   type WorkerConfig,
 } from '@mlq/jobs';
-import type { LoadedModel, ProcessorContext } from './context.ts';
+import type { ProcessorContext } from './context.ts';
+import type { LoadedModel } from './families/index.ts';
 import { ModelCache } from './model-cache.ts';
 import { AbortReason } from './job-guards.ts';
 import { createTrainProcessor } from './processors/train.ts';

@@ -5,7 +5,7 @@ import type { ProcessorContext } from '../context.ts';
 import { assertNotCancelled, parsePayload, settleFailure } from '../job-guards.ts';
 import { nextDates, typicalStepDays } from '../forecast-dates.ts';
 import { JobCheckpoints } from '../training-checkpoints.ts';
-import { progressReporter } from './train-price.ts';
+import { priceProgressReporter } from '../families/price.ts';
 
 /** A batch child, the talk's per-coin task: train on one series, forecast it, return the numbers. */
 export function createForecastProcessor(ctx: ProcessorContext) {
@@ -32,7 +32,7 @@ export function createForecastProcessor(ctx: ProcessorContext) {
           ...(signal ? { signal } : {}),
           ...(checkpoints.resume ? { resumeFrom: checkpoints.resume.io } : {}),
           checkpoint: checkpoints.hook,
-          onEpochEnd: progressReporter(job, startedAt, checkpoints),
+          onEpochEnd: priceProgressReporter(job, startedAt, checkpoints),
         });
         try {
           const lastDate = dates.at(-1)!;

@@ -2,9 +2,7 @@ import { UnrecoverableError, type Job } from 'bullmq';
 import { checkPredictFields, PredictPayloadSchema, type PredictResult } from '@mlq/jobs';
 import type { ProcessorContext } from '../context.ts';
 import { parsePayload, settleFailure } from '../job-guards.ts';
-import { predictPrice } from './predict-price.ts';
-import { predictText } from './predict-textgen.ts';
-import { predictReply } from './predict-seq2seq.ts';
+import { workerFamilyOf } from '../families/index.ts';
 
 /** `predict` jobs: resolves the model, checks the payload fits its kind, and runs that family's prediction. */
 export function createPredictProcessor(ctx: ProcessorContext) {
@@ -14,14 +12,7 @@ export function createPredictProcessor(ctx: ProcessorContext) {
       const record = await ctx.models.resolve(payload.model);
       const misfit = checkPredictFields(record.kind, payload);
       if (misfit) throw new UnrecoverableError(`invalid payload: ${misfit.message}`);
-      switch (record.kind) {
-        case 'price':
-          return await predictPrice(ctx, record, payload, signal);
-        case 'textgen':
-          return await predictText(ctx, job, record, payload, signal);
-        case 'seq2seq':
-          return await predictReply(ctx, record, payload, signal);
-      }
+      return await workerFamilyOf(record.kind).predict(ctx, job, record, payload, signal);
     } catch (error) {
       return settleFailure(error, job, token, signal);
     }

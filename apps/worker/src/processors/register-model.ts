@@ -1,7 +1,8 @@
 import type { Job } from 'bullmq';
 import type { ArtifactIO } from '@mlq/models';
 import { scopedArtifacts, type ModelRecord, type NewModelRecord } from '@mlq/jobs';
-import type { LoadedModel, ProcessorContext } from '../context.ts';
+import type { ProcessorContext } from '../context.ts';
+import type { LoadedModel } from '../families/index.ts';
 
 type RecordFields = NewModelRecord extends infer R ? (R extends unknown ? Omit<R, 'id' | 'artifactStore' | 'artifactPrefix' | 'byteSize' | 'backend' | 'trainJobId'> : never) : never;
 

@@ -2,9 +2,7 @@ import { UnrecoverableError, type Job } from 'bullmq';
 import { modelKinds, trainPayloadVariant, type TrainPayload, type TrainResult } from '@mlq/jobs';
 import type { ProcessorContext } from '../context.ts';
 import { assertNotCancelled, parsePayload, settleFailure } from '../job-guards.ts';
-import { trainPrice } from './train-price.ts';
-import { trainTextGen } from './train-textgen.ts';
-import { trainSeq2Seq } from './train-seq2seq.ts';
+import { workerFamilyOf } from '../families/index.ts';
 
 /** `train` jobs: checks the payload against its kind's schema, then trains that model family. */
 export function createTrainProcessor(ctx: ProcessorContext) {
@@ -15,14 +13,7 @@ export function createTrainProcessor(ctx: ProcessorContext) {
     const payload = parsePayload(variant, job) as TrainPayload;
     try {
       await assertNotCancelled(ctx, job);
-      switch (payload.kind) {
-        case 'price':
-          return await trainPrice(ctx, job, payload, signal);
-        case 'textgen':
-          return await trainTextGen(ctx, job, payload, signal);
-        case 'seq2seq':
-          return await trainSeq2Seq(ctx, job, payload, signal);
-      }
+      return await workerFamilyOf(payload.kind).train(ctx, job, payload, signal);
     } catch (error) {
       return settleFailure(error, job, token, signal);
     }

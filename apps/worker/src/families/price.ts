@@ -1,16 +1,26 @@
 import type { Job } from 'bullmq';
-import { trainPriceModel, type PriceModel, type TrainProgress as ModelProgress } from '@mlq/models';
-import type { PriceProgress, PriceTrainPayload, PriceTrainResult } from '@mlq/jobs';
+import { loadPriceModel, PriceModel, trainPriceModel, type TrainProgress as ModelProgress } from '@mlq/models';
+import {
+  scopedArtifacts,
+  type PredictPayload,
+  type PriceModelRecord,
+  type PricePredictResult,
+  type PriceProgress,
+  type PriceTrainingFacts,
+  type PriceTrainPayload,
+  type PriceTrainResult,
+} from '@mlq/jobs';
 import type { ProcessorContext } from '../context.ts';
-import { typicalStepDays } from '../forecast-dates.ts';
+import { nextDates, typicalStepDays } from '../forecast-dates.ts';
 import { JobCheckpoints } from '../training-checkpoints.ts';
-import { defaultModelName, saveAndRegister } from './register-model.ts';
+import { defaultModelName, saveAndRegister } from '../processors/register-model.ts';
+import { useModel, type WorkerFamily } from './worker-family.ts';
 
 /**
  * Reports each epoch as job progress, with an ETA from the mean epoch time of this attempt, and
  * where the checkpoints stand.
  */
-export function progressReporter(job: Job, startedAt: number, checkpoints: JobCheckpoints) {
+export function priceProgressReporter(job: Job, startedAt: number, checkpoints: JobCheckpoints) {
   const firstEpoch = checkpoints.resume?.epoch ?? 0;
   return async (p: ModelProgress) => {
     const perEpoch = (Date.now() - startedAt) / Math.max(1, p.epoch - firstEpoch);
@@ -31,7 +41,7 @@ export function progressReporter(job: Job, startedAt: number, checkpoints: JobCh
  * LSTM checkpoints at each epoch end and when the worker releases the job at shutdown; an attempt
  * that finds a checkpoint (a retry after a crash, a released job) continues from it.
  */
-export async function trainPrice(ctx: ProcessorContext, job: Job, payload: PriceTrainPayload, signal: AbortSignal | undefined): Promise<PriceTrainResult> {
+async function trainPrice(ctx: ProcessorContext, job: Job, payload: PriceTrainPayload, signal: AbortSignal | undefined): Promise<PriceTrainResult> {
   const startedAt = Date.now();
   const architecture = payload.architecture ?? 'lstm';
   const { collection } = await ctx.datasets.series(payload.dataset);
@@ -50,7 +60,7 @@ export async function trainPrice(ctx: ProcessorContext, job: Job, payload: Price
       ...(checkpoints.resume ? { resumeFrom: checkpoints.resume.io } : {}),
       checkpoint: checkpoints.hook,
       threads: ctx.trainingThreads,
-      onEpochEnd: progressReporter(job, startedAt, checkpoints),
+      onEpochEnd: priceProgressReporter(job, startedAt, checkpoints),
     });
   } catch (error) {
     await checkpoints.failed(error);
@@ -82,3 +92,42 @@ export async function trainPrice(ctx: ProcessorContext, job: Job, payload: Price
     ...checkpoints.resumedFrom,
   };
 }
+
+async function loadPrice(ctx: ProcessorContext, record: PriceModelRecord): Promise<PriceModel> {
+  return loadPriceModel(scopedArtifacts(ctx.store, record.artifactPrefix));
+}
+
+/**
+ * Forecasts with a registered price model, loading it into the cache on a miss. The forecast
+ * returns to the event loop between steps (a 365-step forecast is long); `signal` stops it there.
+ */
+async function predictPrice(ctx: ProcessorContext, _job: Job, record: PriceModelRecord, payload: PredictPayload, signal: AbortSignal | undefined): Promise<PricePredictResult> {
+  const horizon = payload.horizon ?? record.horizon;
+  const { value: forecast, hit } = await useModel(ctx, priceWorkerFamily, record, (model) => model.forecast(horizon, payload.history, signal ? { signal } : {}));
+  const dated = !payload.history && record.lastDate && record.dateStepDays;
+  return {
+    kind: 'price',
+    modelId: record.id,
+    name: record.name,
+    version: record.version,
+    horizon,
+    forecast,
+    dates: dated ? nextDates(record.lastDate!, record.dateStepDays!, horizon) : null,
+    cached: hit,
+    backend: ctx.backend.name,
+  };
+}
+
+async function readPriceFacts(ctx: ProcessorContext, payload: PriceTrainPayload): Promise<PriceTrainingFacts> {
+  return { kind: 'price', seriesLength: (await ctx.datasets.series(payload.dataset)).collection.closes(payload.series).length };
+}
+
+/** Price forecasting (LSTM or linear) on one series of a price dataset. */
+export const priceWorkerFamily: WorkerFamily<'price', PriceModel> = {
+  kind: 'price',
+  modelClass: PriceModel,
+  load: loadPrice,
+  trainingFacts: readPriceFacts,
+  train: trainPrice,
+  predict: predictPrice,
+};

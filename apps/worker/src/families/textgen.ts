@@ -1,9 +1,24 @@
+import { randomInt } from 'node:crypto';
 import type { Job } from 'bullmq';
-import { trainTextModel, useFastRecurrent, type TextModel, type TextTrainProgress } from '@mlq/models';
-import type { TextGenProgress, TextGenTrainPayload, TextGenTrainResult } from '@mlq/jobs';
+import { loadTextModel, TextModel, trainTextModel, UNKNOWN_CHAR_INDEX, useFastRecurrent, type TextTrainProgress } from '@mlq/models';
+import {
+  scopedArtifacts,
+  TextStreamWriter,
+  type PredictPayload,
+  type TextGenModelRecord,
+  type TextGenPredictResult,
+  type TextGenProgress,
+  type TextGenTrainingFacts,
+  type TextGenTrainPayload,
+  type TextGenTrainResult,
+} from '@mlq/jobs';
 import type { ProcessorContext } from '../context.ts';
 import { JobCheckpoints } from '../training-checkpoints.ts';
-import { defaultModelName, saveAndRegister } from './register-model.ts';
+import { defaultModelName, saveAndRegister } from '../processors/register-model.ts';
+import { useModel, type WorkerFamily } from './worker-family.ts';
+
+/** Characters generated when the request does not say. */
+const DEFAULT_GENERATION_LENGTH = 200;
 
 /** Step progress is written at most this often (an epoch of tiny Shakespeare is hundreds of steps). */
 const STEP_PROGRESS_INTERVAL_MS = 2_000;
@@ -13,7 +28,7 @@ const STEP_PROGRESS_INTERVAL_MS = 2_000;
  * `checkpointEverySteps` steps, at each epoch end and when the worker releases the job at shutdown; an attempt that finds one (a retry after a
  * crash, a job released by a worker shutting down) continues from it instead of starting over.
  */
-export async function trainTextGen(ctx: ProcessorContext, job: Job, payload: TextGenTrainPayload, signal: AbortSignal | undefined): Promise<TextGenTrainResult> {
+async function trainTextGen(ctx: ProcessorContext, job: Job, payload: TextGenTrainPayload, signal: AbortSignal | undefined): Promise<TextGenTrainResult> {
   const startedAt = Date.now();
   const { text } = await ctx.datasets.text(payload.dataset);
   const checkpoints = await JobCheckpoints.open(ctx, job, signal);
@@ -108,3 +123,64 @@ export async function trainTextGen(ctx: ProcessorContext, job: Job, payload: Tex
     backend: ctx.backend.name,
   };
 }
+
+async function loadTextGen(ctx: ProcessorContext, record: TextGenModelRecord): Promise<TextModel> {
+  return loadTextModel(scopedArtifacts(ctx.store, record.artifactPrefix));
+}
+
+/**
+ * Generates text with a registered textgen model. With `stream`, characters are appended to the
+ * job's text stream as they come (the API relays them as server-sent events).
+ */
+async function predictTextGen(ctx: ProcessorContext, job: Job, record: TextGenModelRecord, payload: PredictPayload, signal: AbortSignal | undefined): Promise<TextGenPredictResult> {
+  const seedText = payload.seedText!;
+  const length = payload.length ?? DEFAULT_GENERATION_LENGTH;
+  const temperature = payload.temperature ?? 1;
+  const randomSeed = payload.randomSeed ?? randomInt(2 ** 31 - 1);
+  const stream = payload.stream ? new TextStreamWriter(ctx.redis, ctx.config.QUEUE_PREFIX, job.id!) : undefined;
+  await stream?.start(job.attemptsStarted);
+  let unknownCharacters = 0;
+  const { value: text, hit } = await useModel(ctx, textGenWorkerFamily, record, async (model) => {
+    unknownCharacters = model.vocabulary.encode(seedText).filter((index) => index === UNKNOWN_CHAR_INDEX).length;
+    return model.generate({
+      seedText,
+      length,
+      temperature,
+      randomSeed,
+      ...(payload.topK !== undefined ? { topK: payload.topK } : {}),
+      ...(stream ? { onText: (chunk: string) => stream.write(chunk) } : {}),
+      ...(signal ? { signal } : {}),
+    });
+  });
+  await stream?.end();
+  return {
+    kind: 'textgen',
+    modelId: record.id,
+    name: record.name,
+    version: record.version,
+    seedText,
+    text,
+    length,
+    temperature,
+    topK: payload.topK ?? null,
+    randomSeed,
+    unknownCharacters,
+    cached: hit,
+    backend: ctx.backend.name,
+  };
+}
+
+async function readTextGenFacts(ctx: ProcessorContext, payload: TextGenTrainPayload): Promise<TextGenTrainingFacts> {
+  const { summary } = await ctx.datasets.recordOf(payload.dataset, 'text');
+  return { kind: 'textgen', characters: summary.characters, distinctCharacters: summary.distinctCharacters };
+}
+
+/** Character-level text generation (LSTM/GRU) on a text dataset. */
+export const textGenWorkerFamily: WorkerFamily<'textgen', TextModel> = {
+  kind: 'textgen',
+  modelClass: TextModel,
+  load: loadTextGen,
+  trainingFacts: readTextGenFacts,
+  train: trainTextGen,
+  predict: predictTextGen,
+};
