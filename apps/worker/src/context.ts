@@ -2,8 +2,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { BackendInfo } from '@mlq/models';
 import type { ArtifactStore, DatasetCatalog, ModelRegistry, WorkerConfig } from '@mlq/jobs';
-import type { ModelCache } from './model-cache.ts';
-import type { LoadedModel } from './families/index.ts';
+import type { ModelCache, TrainedModel } from './model-cache.ts';
 
 /** What processors share within one worker process. */
 export interface ProcessorContext {
@@ -12,7 +11,7 @@ export interface ProcessorContext {
   store: ArtifactStore;
   models: ModelRegistry;
   datasets: DatasetCatalog;
-  cache: ModelCache<LoadedModel>;
+  cache: ModelCache<TrainedModel>;
   backend: BackendInfo;
   /** Threads a training (every family) splits its batches across (`TRAINING_THREADS` resolved). */
   trainingThreads: number;

@@ -1,7 +1,6 @@
 import { UnrecoverableError, type Job } from 'bullmq';
-import { checkTrainingMemory, modelKinds, type MemoryLimits, type TrainingFacts, type TrainPayload } from '@mlq/jobs';
+import { checkTrainingMemory, modelKinds, readTrainingFacts, type MemoryLimits, type TrainingFacts, type TrainPayload } from '@mlq/jobs';
 import type { ProcessorContext } from './context.ts';
-import { workerFamilyOf } from './families/index.ts';
 
 /** How the worker treats a training its estimate says does not fit: refuse it, or log and train anyway. */
 export type MemoryCheckMode = 'enforce' | 'warn';
@@ -25,7 +24,7 @@ export async function checkJobMemory(ctx: ProcessorContext, job: Job, limits: Me
   if (!training) return;
   let facts: TrainingFacts;
   try {
-    facts = await workerFamilyOf(training.payload.kind).trainingFacts(ctx, training.payload);
+    facts = await readTrainingFacts(training.payload, ctx.datasets);
   } catch {
     return;
   }

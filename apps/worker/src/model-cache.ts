@@ -3,6 +3,11 @@ export interface Disposable {
   dispose(): void;
 }
 
+/** What every family's trained model offers the cache: it holds memory until disposed, and says how much. */
+export interface TrainedModel extends Disposable {
+  byteSize(): number;
+}
+
 export interface ModelCacheStats {
   hits: number;
   misses: number;

@@ -15,8 +15,7 @@ import {
   type WorkerConfig,
 } from '@mlq/jobs';
 import type { ProcessorContext } from './context.ts';
-import type { LoadedModel } from './families/index.ts';
-import { ModelCache } from './model-cache.ts';
+import { ModelCache, type TrainedModel } from './model-cache.ts';
 import { AbortReason } from './job-guards.ts';
 import { createTrainProcessor } from './processors/train.ts';
 import { createForecastProcessor } from './processors/forecast.ts';
@@ -95,7 +94,7 @@ export async function startWorkerApp(config: WorkerConfig, log: Logger, options:
     store,
     models: new ModelRegistry(redis, config.QUEUE_PREFIX),
     datasets: new DatasetCatalog(new DatasetRegistry(redis, config.QUEUE_PREFIX), store),
-    cache: new ModelCache<LoadedModel>(config.MODEL_CACHE_BYTES),
+    cache: new ModelCache<TrainedModel>(config.MODEL_CACHE_BYTES),
     backend,
     trainingThreads: resolveTrainingThreads(config.TRAINING_THREADS, backend.name, config.TRAIN_CONCURRENCY),
     log,

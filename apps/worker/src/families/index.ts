@@ -4,7 +4,8 @@ import { textGenWorkerFamily } from './textgen.ts';
 import { seq2seqWorkerFamily } from './seq2seq.ts';
 import type { WorkerFamily } from './worker-family.ts';
 
-export type { TrainedModel, WorkerFamily } from './worker-family.ts';
+export type { WorkerFamily } from './worker-family.ts';
+export type { TrainedModel } from '../model-cache.ts';
 
 /**
  * Every model family the worker trains and runs, one entry each (the specs' list, `@mlq/specs`,
@@ -22,7 +23,7 @@ export type LoadedModel = Awaited<ReturnType<WorkerFamilies[number]['load']>>;
 
 /** A kind of the specs without a worker family fails to compile here, naming the kind. */
 type Uncovered<Kinds extends never> = Kinds;
-type UncoveredKinds = Uncovered<Exclude<ModelKind, WorkerFamilies[number]['kind']>>;
+export type UncoveredKinds = Uncovered<Exclude<ModelKind, WorkerFamilies[number]['kind']>>;
 
 /**
  * The family of a kind. The worker runs only kinds its payload schemas accept, so one is always

@@ -6,14 +6,13 @@ import {
   type PriceModelRecord,
   type PricePredictResult,
   type PriceProgress,
-  type PriceTrainingFacts,
   type PriceTrainPayload,
   type PriceTrainResult,
 } from '@mlq/jobs';
 import type { ProcessorContext } from '../context.ts';
 import { nextDates, typicalStepDays } from '../forecast-dates.ts';
 import { JobCheckpoints } from '../training-checkpoints.ts';
-import { defaultModelName, saveAndRegister } from '../processors/register-model.ts';
+import { defaultModelName, saveAndRegister } from '../register-model.ts';
 import { useModel, type WorkerFamily } from './worker-family.ts';
 
 /**
@@ -118,16 +117,12 @@ async function predictPrice(ctx: ProcessorContext, _job: Job, record: PriceModel
   };
 }
 
-async function readPriceFacts(ctx: ProcessorContext, payload: PriceTrainPayload): Promise<PriceTrainingFacts> {
-  return { kind: 'price', seriesLength: (await ctx.datasets.series(payload.dataset)).collection.closes(payload.series).length };
-}
 
 /** Price forecasting (LSTM or linear) on one series of a price dataset. */
 export const priceWorkerFamily: WorkerFamily<'price', PriceModel> = {
   kind: 'price',
   modelClass: PriceModel,
   load: loadPrice,
-  trainingFacts: readPriceFacts,
   train: trainPrice,
   predict: predictPrice,
 };

@@ -6,13 +6,12 @@ import {
   type Seq2SeqModelRecord,
   type Seq2SeqPredictResult,
   type Seq2SeqProgress,
-  type Seq2SeqTrainingFacts,
   type Seq2SeqTrainPayload,
   type Seq2SeqTrainResult,
 } from '@mlq/jobs';
 import type { ProcessorContext } from '../context.ts';
 import { JobCheckpoints } from '../training-checkpoints.ts';
-import { defaultModelName, saveAndRegister } from '../processors/register-model.ts';
+import { defaultModelName, saveAndRegister } from '../register-model.ts';
 import { useModel, type WorkerFamily } from './worker-family.ts';
 
 /**
@@ -126,16 +125,12 @@ async function predictSeq2Seq(ctx: ProcessorContext, _job: Job, record: Seq2SeqM
   };
 }
 
-async function readSeq2SeqFacts(ctx: ProcessorContext, payload: Seq2SeqTrainPayload): Promise<Seq2SeqTrainingFacts> {
-  return { kind: 'seq2seq', pairs: (await ctx.datasets.recordOf(payload.dataset, 'pairs')).summary.pairs };
-}
 
 /** The seq2seq chatbot (LSTM encoder-decoder) on a pairs dataset, optionally with word vectors. */
 export const seq2seqWorkerFamily: WorkerFamily<'seq2seq', ChatModel> = {
   kind: 'seq2seq',
   modelClass: ChatModel,
   load: loadSeq2Seq,
-  trainingFacts: readSeq2SeqFacts,
   train: trainSeq2Seq,
   predict: predictSeq2Seq,
 };

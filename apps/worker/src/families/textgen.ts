@@ -8,13 +8,12 @@ import {
   type TextGenModelRecord,
   type TextGenPredictResult,
   type TextGenProgress,
-  type TextGenTrainingFacts,
   type TextGenTrainPayload,
   type TextGenTrainResult,
 } from '@mlq/jobs';
 import type { ProcessorContext } from '../context.ts';
 import { JobCheckpoints } from '../training-checkpoints.ts';
-import { defaultModelName, saveAndRegister } from '../processors/register-model.ts';
+import { defaultModelName, saveAndRegister } from '../register-model.ts';
 import { useModel, type WorkerFamily } from './worker-family.ts';
 
 /** Characters generated when the request does not say. */
@@ -170,17 +169,12 @@ async function predictTextGen(ctx: ProcessorContext, job: Job, record: TextGenMo
   };
 }
 
-async function readTextGenFacts(ctx: ProcessorContext, payload: TextGenTrainPayload): Promise<TextGenTrainingFacts> {
-  const { summary } = await ctx.datasets.recordOf(payload.dataset, 'text');
-  return { kind: 'textgen', characters: summary.characters, distinctCharacters: summary.distinctCharacters };
-}
 
 /** Character-level text generation (LSTM/GRU) on a text dataset. */
 export const textGenWorkerFamily: WorkerFamily<'textgen', TextModel> = {
   kind: 'textgen',
   modelClass: TextModel,
   load: loadTextGen,
-  trainingFacts: readTextGenFacts,
   train: trainTextGen,
   predict: predictTextGen,
 };

@@ -1,13 +1,7 @@
 import type { Job } from 'bullmq';
-import type { ModelKind, ModelRecord, PredictPayload, PredictResult, TrainingFacts, TrainPayload, TrainResult } from '@mlq/jobs';
+import type { ModelKind, ModelRecord, PredictPayload, PredictResult, TrainPayload, TrainResult } from '@mlq/jobs';
 import type { ProcessorContext } from '../context.ts';
-import type { LoadedModel } from './index.ts';
-
-/** What every family's trained model offers the cache: it holds memory until disposed, and says how much. */
-export interface TrainedModel {
-  dispose(): void;
-  byteSize(): number;
-}
+import type { TrainedModel } from '../model-cache.ts';
 
 type OfKind<Union, K extends ModelKind> = Extract<Union, { kind: K }>;
 
@@ -23,7 +17,6 @@ export interface WorkerFamily<K extends ModelKind = ModelKind, Model extends Tra
   /** Loads a registered model from the artifact store (what the cache calls on a miss). */
   load(ctx: ProcessorContext, record: OfKind<ModelRecord, K>): Promise<Model>;
   /** The dataset facts a training's memory estimate needs; throws when the dataset or series cannot be read. */
-  trainingFacts(ctx: ProcessorContext, payload: OfKind<TrainPayload, K>): Promise<OfKind<TrainingFacts, K>>;
   /** Trains, stores and registers a model, keeping it hot in the cache; reports progress on `job`. */
   train(ctx: ProcessorContext, job: Job, payload: OfKind<TrainPayload, K>, signal: AbortSignal | undefined): Promise<OfKind<TrainResult, K>>;
   /** Runs a registered model (loaded through the cache) on a payload already checked against the kind's fields. */
@@ -34,7 +27,7 @@ export interface WorkerFamily<K extends ModelKind = ModelKind, Model extends Tra
  * Runs `use` on the model of `record`, loading it through the family on a cache miss. The cache
  * holds every family under its model id, so what it returns is checked against the family's class.
  */
-export async function useModel<K extends ModelKind, Model extends LoadedModel, R>(
+export async function useModel<K extends ModelKind, Model extends TrainedModel, R>(
   ctx: ProcessorContext,
   family: WorkerFamily<K, Model>,
   record: OfKind<ModelRecord, K>,

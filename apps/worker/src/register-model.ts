@@ -1,8 +1,8 @@
 import type { Job } from 'bullmq';
 import type { ArtifactIO } from '@mlq/models';
 import { scopedArtifacts, type ModelRecord, type NewModelRecord } from '@mlq/jobs';
-import type { ProcessorContext } from '../context.ts';
-import type { LoadedModel } from '../families/index.ts';
+import type { ProcessorContext } from './context.ts';
+import type { TrainedModel } from './model-cache.ts';
 
 type RecordFields = NewModelRecord extends infer R ? (R extends unknown ? Omit<R, 'id' | 'artifactStore' | 'artifactPrefix' | 'byteSize' | 'backend' | 'trainJobId'> : never) : never;
 
@@ -17,7 +17,7 @@ export const defaultModelName = (...parts: string[]) => parts.join('-').replace(
 export async function saveAndRegister(
   ctx: ProcessorContext,
   job: Job,
-  model: LoadedModel & { save(io: ArtifactIO): Promise<void> },
+  model: TrainedModel & { save(io: ArtifactIO): Promise<void> },
   fields: RecordFields,
 ): Promise<ModelRecord> {
   try {
