@@ -1,7 +1,7 @@
 // `npm run bench` section `seq2seq`: training pairs/s and replies/s (greedy, beam 5) of the chat model,
 // with the default params and a larger, talk-like size, on tiny Shakespeare's dialogue pairs.
 import { findBuiltinPairDataset } from '@mlq/datasets';
-import { seq2seqDefaults, trainSeq2Seq, type ChatModel, type Seq2SeqParams } from '@mlq/models';
+import { seq2seqDefaults, trainChatModel, type ChatModel, type Seq2SeqParams } from '@mlq/models';
 import { modelBackend, secondsSince, withTensorCount, type ModelBenchOptions } from './model-common.ts';
 
 const SEED = 1;
@@ -59,7 +59,7 @@ export async function benchSeq2Seq({ quick }: ModelBenchOptions): Promise<void> 
     await withTensorCount(`seq2seq ${run.label.split(' (')[0]}`, async () => {
       const epochEnds: number[] = [];
       const started = performance.now();
-      const model = await trainSeq2Seq(pairs.slice(0, run.trainingPairs), {
+      const model = await trainChatModel(pairs.slice(0, run.trainingPairs), {
         params: { ...run.params, epochs: run.epochs, validationSplit: 0, probes: [] },
         seed: SEED,
         onEpochEnd: () => {

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
-import { generateSeasonalSeries, initBackend, setRecurrentImplementation, smallTalkPairs, trainPriceModel, trainSeq2Seq, trainTextModel } from '@mlq/models';
+import { generateSeasonalSeries, initBackend, setRecurrentImplementation, smallTalkPairs, trainPriceModel, trainChatModel, trainTextModel } from '@mlq/models';
 import { estimatePriceTraining, estimateSeq2SeqTraining, estimateTextGenTraining, formatBytes, type MemoryEstimate } from '@mlq/jobs';
 
 /**
@@ -79,7 +79,7 @@ describe('memory estimates against measured peaks', () => {
       const full = { ...params, epochs: 1, probes: [] };
       let vocabulary = 0;
       const measured = await measurePeak(async () => {
-        const model = await trainSeq2Seq(smallTalkPairs, { params: full, seed: 1, threads: 1 });
+        const model = await trainChatModel(smallTalkPairs, { params: full, seed: 1, threads: 1 });
         vocabulary = model.tokenizer.size;
         return model;
       });

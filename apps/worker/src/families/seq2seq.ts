@@ -1,5 +1,5 @@
 import type { Job } from 'bullmq';
-import { ChatModel, loadChatModel, tokenize, trainSeq2Seq as trainChatModel, type ChatReply, type ReplyOptions, type Seq2SeqProgress as ModelProgress } from '@mlq/models';
+import { ChatModel, loadChatModel, tokenize, trainChatModel, type ChatReply, type ReplyOptions, type Seq2SeqProgress as ModelProgress } from '@mlq/models';
 import {
   scopedArtifacts,
   type PredictPayload,

@@ -8,7 +8,7 @@ import { loadChatModel, type ChatModel, type ChatReply } from './chat-model.ts';
 import { evaluateTokenAccuracy } from './evaluate.ts';
 import { smallTalkPairs } from './small-talk.ts';
 import { SPECIAL_TOKENS } from './tokenizer.ts';
-import { trainSeq2Seq, type Seq2SeqProgress } from './train.ts';
+import { trainChatModel, type Seq2SeqProgress } from './train.ts';
 
 beforeAll(() => initBackend('auto'));
 
@@ -21,7 +21,7 @@ let model: ChatModel;
 const progress: Seq2SeqProgress[] = [];
 
 beforeAll(async () => {
-  model = await trainSeq2Seq(smallTalkPairs, { seed: 1, params: { ...memorise, probes }, onEpochEnd: (p) => void progress.push(p) });
+  model = await trainChatModel(smallTalkPairs, { seed: 1, params: { ...memorise, probes }, onEpochEnd: (p) => void progress.push(p) });
 });
 afterAll(() => model?.dispose());
 
@@ -166,7 +166,7 @@ describe('chat models with FastLSTM or stock LSTM layers', () => {
   const trainWith = async (layers: RecurrentImplementation) => {
     setRecurrentImplementation(layers);
     try {
-      return await trainSeq2Seq(smallTalkPairs, { seed: 3, params: { ...memorise, epochs: 3, probes: [] } });
+      return await trainChatModel(smallTalkPairs, { seed: 3, params: { ...memorise, epochs: 3, probes: [] } });
     } finally {
       setRecurrentImplementation('auto');
     }
@@ -209,7 +209,7 @@ describe('chat models with FastLSTM or stock LSTM layers', () => {
 describe('chat model memory', () => {
   it('leaves no tensor behind after training, 100 replies and dispose', async () => {
     const baseline = tf.memory().numTensors;
-    const small = await trainSeq2Seq(smallTalkPairs, { seed: 2, params: { ...memorise, epochs: 2, validationSplit: 0.2, probes }, onEpochEnd: () => {} });
+    const small = await trainChatModel(smallTalkPairs, { seed: 2, params: { ...memorise, epochs: 2, validationSplit: 0.2, probes }, onEpochEnd: () => {} });
     expect(small.metrics.valLoss).toEqual(expect.any(Number));
     for (let i = 0; i < 100; i++) {
       const message = smallTalkPairs[i % smallTalkPairs.length]!.input;
@@ -226,7 +226,7 @@ describe('chat model memory', () => {
   it('leaves no tensor behind after a cancelled training', async () => {
     const baseline = tf.memory().numTensors;
     const controller = new AbortController();
-    const run = trainSeq2Seq(smallTalkPairs, { params: { ...memorise, epochs: 100 }, signal: controller.signal, onEpochEnd: () => controller.abort('user') });
+    const run = trainChatModel(smallTalkPairs, { params: { ...memorise, epochs: 100 }, signal: controller.signal, onEpochEnd: () => controller.abort('user') });
     await expect(run).rejects.toBeInstanceOf(TrainingCancelledError);
     expect(tf.memory().numTensors).toBe(baseline);
   });

@@ -52,7 +52,7 @@ export interface ChatReply {
 
 
 /**
- * A trained seq2seq chat model: message in, reply out. Made by `trainSeq2Seq` or `loadChatModel`;
+ * A trained seq2seq chat model: message in, reply out. Made by `trainChatModel` or `loadChatModel`;
  * holds tfjs weights until `dispose()`.
  */
 export class ChatModel {
@@ -60,7 +60,7 @@ export class ChatModel {
   #network: tfl.LayersModel | null;
   readonly #decoder: ReplyDecoder;
 
-  /** @internal Use `trainSeq2Seq` or `loadChatModel`. Takes ownership of `network`. */
+  /** @internal Use `trainChatModel` or `loadChatModel`. Takes ownership of `network`. */
   constructor(
     readonly metadata: ChatModelMetadata,
     network: tfl.LayersModel,

@@ -8,18 +8,18 @@ import { loadChatModel } from './chat-model.ts';
 import { readChatCheckpoint } from './checkpoint.ts';
 import { disposeNetwork } from './model.ts';
 import { smallTalkPairs } from './small-talk.ts';
-import { trainSeq2Seq, type Seq2SeqProgress, type TrainSeq2SeqOptions } from './train.ts';
+import { trainChatModel, type Seq2SeqProgress, type TrainChatModelOptions } from './train.ts';
 
 beforeAll(() => initBackend('auto'));
 
 // Dropout 0: tfjs' dropout masks are not seeded; the split, vocabulary and batch order are.
 const params = { embeddingSize: 8, units: 12, epochs: 3, batchSize: 8, learningRate: 0.01, dropout: 0, validationSplit: 0.1, maxInputLength: 8, maxReplyLength: 6, probes: ['hi'] };
 const pairs = smallTalkPairs;
-const base: TrainSeq2SeqOptions = { params, seed: 5 };
+const base: TrainChatModelOptions = { params, seed: 5 };
 
-async function train(options: Partial<TrainSeq2SeqOptions>) {
+async function train(options: Partial<TrainChatModelOptions>) {
   const epochs: Seq2SeqProgress[] = [];
-  const model = await trainSeq2Seq(pairs, { ...base, ...options, onEpochEnd: (p) => void epochs.push(p) });
+  const model = await trainChatModel(pairs, { ...base, ...options, onEpochEnd: (p) => void epochs.push(p) });
   const io = memoryArtifacts();
   await model.save(io);
   const weights = Array.from(new Float32Array(io.files.get('weights.bin')!.slice().buffer));
@@ -35,7 +35,7 @@ describe('seq2seq checkpoints', () => {
     expect(uninterrupted.epochs.map((p) => p.epoch)).toEqual([1, 2, 3]);
 
     const { saved, hooks, options } = interruptedRun(2);
-    const interrupted = trainSeq2Seq(pairs, { ...base, ...options });
+    const interrupted = trainChatModel(pairs, { ...base, ...options });
     await expect(interrupted).rejects.toBeInstanceOf(TrainingCancelledError);
     expect(hooks[0]).toMatchObject({ reason: 'epoch', epochsDone: 1 });
     expect(hooks[1]).toMatchObject({ reason: 'abort', epochsDone: 1 });
@@ -65,11 +65,11 @@ describe('seq2seq checkpoints', () => {
 
   it('refuses to resume on other pairs or with other parameters', async () => {
     const saved = memoryArtifacts();
-    const model = await trainSeq2Seq(pairs, { ...base, params: { ...params, epochs: 1 }, checkpoint: (checkpoint) => checkpoint.save(saved) });
+    const model = await trainChatModel(pairs, { ...base, params: { ...params, epochs: 1 }, checkpoint: (checkpoint) => checkpoint.save(saved) });
     model.dispose();
     const baseline = tf.memory().numTensors;
-    await expect(trainSeq2Seq(pairs.slice(1), { ...base, resumeFrom: saved })).rejects.toThrow(new ModelError('resumeFrom: the checkpoint was trained on other pairs'));
-    await expect(trainSeq2Seq(pairs, { ...base, params: { ...params, units: 13 }, resumeFrom: saved })).rejects.toBeInstanceOf(ModelConfigError);
+    await expect(trainChatModel(pairs.slice(1), { ...base, resumeFrom: saved })).rejects.toThrow(new ModelError('resumeFrom: the checkpoint was trained on other pairs'));
+    await expect(trainChatModel(pairs, { ...base, params: { ...params, units: 13 }, resumeFrom: saved })).rejects.toBeInstanceOf(ModelConfigError);
     expect(tf.memory().numTensors).toBe(baseline);
   });
 });

@@ -22,7 +22,7 @@ export { createEmbeddingMatrix, type EmbeddingCoverage, type WordVectors } from 
 export type { ChatPair } from './data.ts';
 export { smallTalkPairs } from './small-talk.ts';
 export { buildSeq2SeqNetwork } from './model.ts';
-export { trainSeq2Seq, type Seq2SeqProgress, type TrainSeq2SeqOptions } from './train.ts';
+export { trainChatModel, type Seq2SeqProgress, type TrainChatModelOptions } from './train.ts';
 export { ChatModel, loadChatModel, type BeamReplyOptions, type ChatReply, type GreedyReplyOptions, type ReplyOptions } from './chat-model.ts';
 export { CHAT_MODEL_FORMAT, CHAT_MODEL_FORMAT_VERSION, type ChatModelMetadata, type ChatModelMetrics } from './io.ts';
 export { evaluateTokenAccuracy, type TokenAccuracyReport } from './evaluate.ts';

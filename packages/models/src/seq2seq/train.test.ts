@@ -11,7 +11,7 @@ import { maskedCrossEntropy, targetMask } from './loss.ts';
 import { buildSeq2SeqNetwork, createTrainingView, disposeNetwork } from './model.ts';
 import { smallTalkPairs } from './small-talk.ts';
 import { END_ID, PAD_ID, START_ID, Tokenizer, UNK_ID } from './tokenizer.ts';
-import { trainSeq2Seq } from './train.ts';
+import { trainChatModel } from './train.ts';
 
 beforeAll(() => initBackend('auto'));
 
@@ -56,21 +56,21 @@ describe('seq2seq params', () => {
 
   it('rejects bad params, pairs and options before any work, leaving no tensor', async () => {
     const baseline = tf.memory().numTensors;
-    await expect(trainSeq2Seq(smallTalkPairs, { params: { learningRate: -1 } })).rejects.toThrow(new ModelConfigError('learningRate', 'must be > 0, got -1'));
-    await expect(trainSeq2Seq(smallTalkPairs, { params: { freezeEmbeddings: true } })).rejects.toMatchObject({ name: 'ModelConfigError', field: 'freezeEmbeddings' });
-    await expect(trainSeq2Seq('hi' as never)).rejects.toThrow(new ModelError('pairs must be an array of { input, reply }, got string'));
-    await expect(trainSeq2Seq([{ input: 'hi', reply: 'hey' }, { input: 'hi' }] as never)).rejects.toThrow('pairs[1] must have string input and reply');
-    await expect(trainSeq2Seq([{ input: ' ', reply: 'hey' }, { input: 'hi', reply: '' }])).rejects.toThrow('no usable pairs: all 2 lack a token in their message or reply');
-    await expect(trainSeq2Seq(smallTalkPairs, { params: tiny, signal: AbortSignal.abort() })).rejects.toBeInstanceOf(TrainingCancelledError);
+    await expect(trainChatModel(smallTalkPairs, { params: { learningRate: -1 } })).rejects.toThrow(new ModelConfigError('learningRate', 'must be > 0, got -1'));
+    await expect(trainChatModel(smallTalkPairs, { params: { freezeEmbeddings: true } })).rejects.toMatchObject({ name: 'ModelConfigError', field: 'freezeEmbeddings' });
+    await expect(trainChatModel('hi' as never)).rejects.toThrow(new ModelError('pairs must be an array of { input, reply }, got string'));
+    await expect(trainChatModel([{ input: 'hi', reply: 'hey' }, { input: 'hi' }] as never)).rejects.toThrow('pairs[1] must have string input and reply');
+    await expect(trainChatModel([{ input: ' ', reply: 'hey' }, { input: 'hi', reply: '' }])).rejects.toThrow('no usable pairs: all 2 lack a token in their message or reply');
+    await expect(trainChatModel(smallTalkPairs, { params: tiny, signal: AbortSignal.abort() })).rejects.toBeInstanceOf(TrainingCancelledError);
     expect(tf.memory().numTensors).toBe(baseline);
   });
 });
 
-describe('trainSeq2Seq', () => {
+describe('trainChatModel', () => {
   it('is reproducible from its seed', async () => {
     const lossesOf = async (seed: number) => {
       const losses: number[] = [];
-      const model = await trainSeq2Seq(smallTalkPairs, { seed, params: tiny, onEpochEnd: (p) => void losses.push(p.loss) });
+      const model = await trainChatModel(smallTalkPairs, { seed, params: tiny, onEpochEnd: (p) => void losses.push(p.loss) });
       model.dispose();
       return losses;
     };
@@ -82,7 +82,7 @@ describe('trainSeq2Seq', () => {
   it('trains with each batch split across 2 threads: the loss falls; no tensor left', async () => {
     const baseline = tf.memory().numTensors;
     const progress: { loss: number; tokenAccuracy: number }[] = [];
-    const model = await trainSeq2Seq(smallTalkPairs, { seed: 2, params: { ...tiny, batchSize: 16, epochs: 6 }, threads: 2, onEpochEnd: (p) => void progress.push(p) });
+    const model = await trainChatModel(smallTalkPairs, { seed: 2, params: { ...tiny, batchSize: 16, epochs: 6 }, threads: 2, onEpochEnd: (p) => void progress.push(p) });
     expect(progress).toHaveLength(6);
     expect(progress.at(-1)!.loss).toBeLessThan(progress[0]!.loss);
     expect(progress.every((p) => p.tokenAccuracy >= 0 && p.tokenAccuracy <= 1)).toBe(true);
@@ -93,7 +93,7 @@ describe('trainSeq2Seq', () => {
 
   it('holds out a seeded validation share, skips unusable pairs and builds its vocabulary from the training pairs', async () => {
     const pairs = [...smallTalkPairs, { input: '', reply: 'nothing to answer' }, { input: 'unanswered', reply: '\u200b' }];
-    const model = await trainSeq2Seq(pairs, { seed: 5, params: { ...tiny, epochs: 1, validationSplit: 0.25 } });
+    const model = await trainChatModel(pairs, { seed: 5, params: { ...tiny, epochs: 1, validationSplit: 0.25 } });
     expect(model.metadata.pairs).toEqual({ training: 21, validation: 7, skipped: 2 });
     expect(model.metrics.valLoss).toBeGreaterThan(0);
     expect(model.tokenizer.has('unanswered')).toBe(false);
@@ -108,7 +108,7 @@ describe('trainSeq2Seq', () => {
     const timer = setTimeout(() => controller.abort(new Error('timeout')), 200);
     let epochs = 0;
     const started = Date.now();
-    const run = trainSeq2Seq(smallTalkPairs, { seed: 1, params: { ...tiny, epochs: 1000, batchSize: 1 }, signal: controller.signal, onEpochEnd: () => void epochs++ });
+    const run = trainChatModel(smallTalkPairs, { seed: 1, params: { ...tiny, epochs: 1000, batchSize: 1 }, signal: controller.signal, onEpochEnd: () => void epochs++ });
     await expect(run).rejects.toMatchObject({ name: 'TrainingCancelledError', reason: new Error('timeout') });
     clearTimeout(timer);
     expect(Date.now() - started).toBeLessThan(5_000);
@@ -117,7 +117,7 @@ describe('trainSeq2Seq', () => {
   });
 
   it('trains on batches of one-word messages; even a barely trained model replies with a token', async () => {
-    const model = await trainSeq2Seq([{ input: 'lol', reply: 'haha' }, { input: 'hi', reply: 'hey' }], { seed: 1, params: { ...tiny, batchSize: 1 } });
+    const model = await trainChatModel([{ input: 'lol', reply: 'haha' }, { input: 'hi', reply: 'hey' }], { seed: 1, params: { ...tiny, batchSize: 1 } });
     expect(model.reply('lol').tokens.length).toBeGreaterThan(0);
     model.dispose();
   });

@@ -39,7 +39,7 @@ export interface Seq2SeqProgress {
   probes: Array<{ input: string; reply: string }>;
 }
 
-export interface TrainSeq2SeqOptions {
+export interface TrainChatModelOptions {
   /** Hyperparameters; omitted ones take `seq2seqDefaults`. */
   params?: Partial<Seq2SeqParams>;
   /** Seeds the initial weights, the validation split and the batch order (per epoch). @defaultValue random; a resumed run keeps its checkpoint's */
@@ -120,7 +120,7 @@ async function computeValidationLoss(view: TrainingView, pairs: readonly Encoded
  * `ModelError` (malformed or no usable pairs), `TrainingCancelledError` or `TrainingDivergedError`
  * (non-finite loss), having disposed every tensor it made.
  */
-export async function trainSeq2Seq(pairs: readonly ChatPair[], options: TrainSeq2SeqOptions = {}): Promise<ChatModel> {
+export async function trainChatModel(pairs: readonly ChatPair[], options: TrainChatModelOptions = {}): Promise<ChatModel> {
   const params = validateSeq2SeqParams(options.params);
   checkPairs(pairs);
   const { wordVectors, signal, onEpochEnd } = options;
@@ -273,7 +273,7 @@ function fingerprintPairs(pairs: readonly ChatPair[]) {
   return fingerprintText(JSON.stringify(pairs.map((pair) => [pair.input, pair.reply])));
 }
 
-function checkResumable(state: ChatCheckpointState, pairs: readonly ChatPair[], params: Seq2SeqParams, options: TrainSeq2SeqOptions): void {
+function checkResumable(state: ChatCheckpointState, pairs: readonly ChatPair[], params: Seq2SeqParams, options: TrainChatModelOptions): void {
   if (!sameFingerprint(state.pairs, fingerprintPairs(pairs))) throw new ModelError('resumeFrom: the checkpoint was trained on other pairs');
   if (options.seed !== undefined && options.seed !== state.seed) throw new ModelConfigError('seed', `differs from the checkpoint's (${state.seed}); a resumed run keeps its seed`);
   for (const field of Object.keys(params) as Array<keyof Seq2SeqParams>) {

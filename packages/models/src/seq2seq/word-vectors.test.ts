@@ -7,7 +7,7 @@ import type { ChatModel } from './chat-model.ts';
 import { layerNames } from './model.ts';
 import { smallTalkPairs } from './small-talk.ts';
 import { Tokenizer } from './tokenizer.ts';
-import { trainSeq2Seq } from './train.ts';
+import { trainChatModel } from './train.ts';
 import { createEmbeddingMatrix, type WordVectors } from './word-vectors.ts';
 
 beforeAll(() => initBackend('auto'));
@@ -80,7 +80,7 @@ describe('training with word vectors', () => {
   let frozen: ChatModel;
 
   beforeAll(async () => {
-    frozen = await trainSeq2Seq(smallTalkPairs, { seed: 1, params: { ...params, freezeEmbeddings: true }, wordVectors: vectors });
+    frozen = await trainChatModel(smallTalkPairs, { seed: 1, params: { ...params, freezeEmbeddings: true }, wordVectors: vectors });
   });
   afterAll(() => frozen?.dispose());
 
@@ -96,7 +96,7 @@ describe('training with word vectors', () => {
   });
 
   it('fine-tunes unfrozen embeddings away from the vectors', async () => {
-    const tuned = await trainSeq2Seq(smallTalkPairs, { seed: 1, params, wordVectors: vectors });
+    const tuned = await trainChatModel(smallTalkPairs, { seed: 1, params, wordVectors: vectors });
     const embedding = await savedEmbedding(tuned);
     const id = tuned.tokenizer.idOf('pizza');
     const row = Array.from(embedding.subarray(id * 8, (id + 1) * 8));
@@ -106,7 +106,7 @@ describe('training with word vectors', () => {
   });
 
   it('rejects vectors whose dimension is not the embedding size', async () => {
-    await expect(trainSeq2Seq(smallTalkPairs, { params: { ...params, embeddingSize: 16 }, wordVectors: vectors })).rejects.toMatchObject({
+    await expect(trainChatModel(smallTalkPairs, { params: { ...params, embeddingSize: 16 }, wordVectors: vectors })).rejects.toMatchObject({
       name: 'ModelConfigError',
       field: 'wordVectors',
       message: expect.stringContaining('have dimension 8 but embeddingSize is 16'),
