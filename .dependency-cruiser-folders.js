@@ -10,7 +10,6 @@ const { options } = moduleRules;
 /** Modules that only tests load. */
 const TEST_CODE = ['\\.test\\.ts$', '/testing/', '/testing\\.ts$'];
 
-
 /** @type {import('dependency-cruiser').IConfiguration} */
 export default {
   forbidden: [

@@ -2,7 +2,20 @@
 // models exist, so bench/recurrent.ts runs this once per backend in a child process). Prints one
 // JSON line per figure.
 import * as tf from '@tensorflow/tfjs-core';
-import { buildPriceLstm, DataParallelGradients, meanSquaredErrorObjective, splitTensorBatch, initBackend, trainPriceModel, priceLstmDefaults, setRecurrentImplementation, trainTextModel, TrainingCancelledError, type BackendName, type TextGenPresetName } from '@mlq/models';
+import {
+  buildPriceLstm,
+  DataParallelGradients,
+  meanSquaredErrorObjective,
+  splitTensorBatch,
+  initBackend,
+  trainPriceModel,
+  priceLstmDefaults,
+  setRecurrentImplementation,
+  trainTextModel,
+  TrainingCancelledError,
+  type BackendName,
+  type TextGenPresetName,
+} from '@mlq/models';
 import { findBuiltinDataset, findBuiltinTextDataset } from '@mlq/datasets';
 
 const [backendName = 'wasm', mode = 'full'] = process.argv.slice(2);
@@ -86,7 +99,11 @@ async function priceLstmThreads(threads: number): Promise<void> {
  */
 async function priceAccuracy(): Promise<void> {
   const closes = (await findBuiltinDataset('crypto-top100')!.load()).closes('Bitcoin');
-  for (const [implementation, threads] of [['stock', 1], ['fast', 1], ['fast', 2]] as const) {
+  for (const [implementation, threads] of [
+    ['stock', 1],
+    ['fast', 1],
+    ['fast', 2],
+  ] as const) {
     setRecurrentImplementation(implementation);
     for (const seed of [1, 2, 3]) {
       const started = performance.now();
@@ -139,7 +156,14 @@ async function textgen(implementation: 'stock' | 'fast', preset: TextGenPresetNa
   const resolved = preset === 'talk' ? { batchSize: 200, seqLength: 30 } : { batchSize: 32, seqLength: 60 };
   batchSize = quick ? 8 : resolved.batchSize;
   seqLength = resolved.seqLength;
-  emit({ model: `textgen ${preset}`, implementation, ...(threads > 1 ? { threads } : {}), samplesPerSecond: ((ends.length - 1) * batchSize) / seconds, secondsPerStep: seconds / (ends.length - 1), seqLength });
+  emit({
+    model: `textgen ${preset}`,
+    implementation,
+    ...(threads > 1 ? { threads } : {}),
+    samplesPerSecond: ((ends.length - 1) * batchSize) / seconds,
+    secondsPerStep: seconds / (ends.length - 1),
+    seqLength,
+  });
 }
 
 // `accuracy` (run by hand: node --import tsx bench/recurrent-child.ts wasm accuracy) prints only that part.

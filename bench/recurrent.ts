@@ -55,7 +55,13 @@ export async function benchRecurrent({ quick }: ModelBenchOptions): Promise<void
       maxBuffer: 64 * 1024 * 1024,
     });
     if (child.status !== 0) {
-      console.log(`  ${backend}: failed (${child.stderr.split('\n').filter((l) => !l.includes('already registered')).slice(-3).join(' ')})`);
+      console.log(
+        `  ${backend}: failed (${child.stderr
+          .split('\n')
+          .filter((l) => !l.includes('already registered'))
+          .slice(-3)
+          .join(' ')})`,
+      );
       continue;
     }
     for (const line of child.stdout.split('\n')) {
@@ -82,11 +88,15 @@ export async function benchRecurrent({ quick }: ModelBenchOptions): Promise<void
     }
   }
   if (accuracy.length > 0) {
-    console.log(`  price model held out, the talk's network on Bitcoin, 5 epochs, last 30 days (naive RMSE ${accuracy[0]!.naiveRmse.toFixed(0)}), seeds ${[...new Set(accuracy.map((a) => a.seed))].join(', ')}:`);
+    console.log(
+      `  price model held out, the talk's network on Bitcoin, 5 epochs, last 30 days (naive RMSE ${accuracy[0]!.naiveRmse.toFixed(0)}), seeds ${[...new Set(accuracy.map((a) => a.seed))].join(', ')}:`,
+    );
     for (const key of [...new Set(accuracy.map((a) => `${a.implementation} ×${a.threads}`))]) {
       const runs = accuracy.filter((a) => `${a.implementation} ×${a.threads}` === key);
       const list = (pick: (a: Accuracy) => number, digits: number) => runs.map((a) => pick(a).toFixed(digits)).join(' / ');
-      console.log(`    ${key.padEnd(9)} one-step RMSE ${list((a) => a.rmse, 0)}, MAPE ${list((a) => a.mape ?? NaN, 2)} %, 30-day recursive RMSE ${list((a) => a.multiStepRmse, 0)}; ${list((a) => a.seconds, 1)} s each`);
+      console.log(
+        `    ${key.padEnd(9)} one-step RMSE ${list((a) => a.rmse, 0)}, MAPE ${list((a) => a.mape ?? NaN, 2)} %, 30-day recursive RMSE ${list((a) => a.multiStepRmse, 0)}; ${list((a) => a.seconds, 1)} s each`,
+      );
     }
   }
   if (typeof torch === 'string') console.log(`  PyTorch reference: ${torch}`);

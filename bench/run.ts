@@ -55,8 +55,7 @@ function residentMemory(pid: number): { rss: number; peak: number } | undefined 
   }
 }
 
-const formatMemory = (m: { rss: number; peak: number } | undefined) =>
-  m ? `${(m.rss / MiB).toFixed(0)} MiB (peak ${(m.peak / MiB).toFixed(0)} MiB)` : 'n/a (no /proc)';
+const formatMemory = (m: { rss: number; peak: number } | undefined) => (m ? `${(m.rss / MiB).toFixed(0)} MiB (peak ${(m.peak / MiB).toFixed(0)} MiB)` : 'n/a (no /proc)');
 
 async function freePort(): Promise<number> {
   const server = createServer();

@@ -19,8 +19,7 @@ import { modelBackend, secondsSince, withTensorCount, type ModelBenchOptions } f
 const SEED = 1;
 const SEED_TEXT = 'ROMEO:';
 
-const describe = (p: TextGenParams) =>
-  `${p.cell.toUpperCase()} ${p.layers}×${p.units}, seq ${p.seqLength}, batch ${p.batchSize}${p.dropout > 0 ? `, dropout ${p.dropout}` : ''}`;
+const describe = (p: TextGenParams) => `${p.cell.toUpperCase()} ${p.layers}×${p.units}, seq ${p.seqLength}, batch ${p.batchSize}${p.dropout > 0 ? `, dropout ${p.dropout}` : ''}`;
 const thousands = (n: number) => Math.round(n).toLocaleString('en-US');
 
 interface TextRun {

@@ -45,8 +45,7 @@ async function waitForJob(jobId: string, onProgress?: (progress: any) => void): 
 
 const fmt = (x: number) => (Math.abs(x) >= 100 ? x.toFixed(1) : x.toPrecision(4));
 const errors = (m: Metrics) =>
-  `RMSE model ${fmt(m.model.rmse)} | naive ${fmt(m.naive.rmse)} | linear ${fmt(m.linear.rmse)}` +
-  (m.model.mape !== null ? `   MAPE model ${m.model.mape.toFixed(1)}%` : '');
+  `RMSE model ${fmt(m.model.rmse)} | naive ${fmt(m.naive.rmse)} | linear ${fmt(m.linear.rmse)}` + (m.model.mape !== null ? `   MAPE model ${m.model.mape.toFixed(1)}%` : '');
 
 const describeDataset = (d: { id: string; kind: string; summary: any }) =>
   d.kind === 'prices'
@@ -68,7 +67,7 @@ async function main(): Promise<void> {
 }
 
 async function priceStory(): Promise<void> {
-  console.log('\n1. linear regression on Bitcoin (the talk\'s first model)');
+  console.log("\n1. linear regression on Bitcoin (the talk's first model)");
   const linear = await call('POST', '/v1/train', { kind: 'price', architecture: 'linear', dataset: 'crypto-top100', series: 'Bitcoin', name: 'btc-linear' });
   const linearJob = await waitForJob(linear.jobId);
   console.log(`   ${errors(linearJob.result.metrics)}`);
@@ -134,12 +133,16 @@ async function textStory(): Promise<void> {
   const slice = (await readFile(new URL('../packages/datasets/data/tinyshakespeare/input.txt', import.meta.url), 'utf8')).slice(0, 120_000);
   const uploaded = await fetch(`${api}/v1/datasets?kind=text&name=shakespeare-120k.txt`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: slice });
   const dataset = (await uploaded.json()) as { id: string; summary: { characters: number; unigramBitsPerChar: number } };
-  console.log(`\n4. a character-level GRU on ${dataset.summary.characters.toLocaleString('en-US')} characters of Shakespeare (unigram entropy ${dataset.summary.unigramBitsPerChar.toFixed(2)} bits/char)`);
+  console.log(
+    `\n4. a character-level GRU on ${dataset.summary.characters.toLocaleString('en-US')} characters of Shakespeare (unigram entropy ${dataset.summary.unigramBitsPerChar.toFixed(2)} bits/char)`,
+  );
   const epochs = Number(process.env.DEMO_TEXT_EPOCHS ?? 3);
   const train = await call('POST', '/v1/train', { kind: 'textgen', dataset: dataset.id, name: 'bard', params: { epochs }, seed: 1, sampleLength: 120 });
   const job = await waitForEpochs(train.jobId, (p) => {
     const e = p.lastEpoch;
-    console.log(`   epoch ${e.epoch}/${p.epochs}  ${e.bitsPerChar.toFixed(2)} bits/char, validation ${e.valBitsPerChar?.toFixed(2) ?? '-'}  sample: ${JSON.stringify(e.sample.slice(0, 100))}`);
+    console.log(
+      `   epoch ${e.epoch}/${p.epochs}  ${e.bitsPerChar.toFixed(2)} bits/char, validation ${e.valBitsPerChar?.toFixed(2) ?? '-'}  sample: ${JSON.stringify(e.sample.slice(0, 100))}`,
+    );
   });
   console.log(`   trained ${job.result.modelId} in ${(job.result.durationMs / 1000).toFixed(0)} s; streaming 400 characters after "ROMEO:":\n`);
   const streamed = await fetch(`${api}/v1/predict?stream=true`, {

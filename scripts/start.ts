@@ -47,11 +47,7 @@ async function findOrStartRedis(): Promise<string> {
   }
   const dir = path.join(root, '.data/redis');
   mkdirSync(dir, { recursive: true });
-  redisServer = spawn(
-    'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--maxmemory-policy', 'noeviction'],
-    { stdio: 'ignore' },
-  );
+  redisServer = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--maxmemory-policy', 'noeviction'], { stdio: 'ignore' });
   for (let i = 0; i < 100; i++) {
     if (await answers(url)) return url;
     await new Promise((r) => setTimeout(r, 100));

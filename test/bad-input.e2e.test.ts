@@ -13,8 +13,7 @@ beforeAll(async () => {
 });
 afterAll(async () => system?.close());
 
-const post = (url: string, payload: unknown, headers: Record<string, string> = {}) =>
-  system.api.inject({ method: 'POST', url, payload: payload as string, headers });
+const post = (url: string, payload: unknown, headers: Record<string, string> = {}) => system.api.inject({ method: 'POST', url, payload: payload as string, headers });
 
 describe('bad input is answered 4xx with a message, and nothing crashes', () => {
   it('malformed JSON', async () => {
@@ -99,8 +98,7 @@ describe('bad input is answered 4xx with a message, and nothing crashes', () => 
 
   it('multipart uploads work and are bounded too', async () => {
     const boundary = '----mlqtest';
-    const body = (content: string) =>
-      `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="coin.csv"\r\nContent-Type: text/csv\r\n\r\n${content}\r\n--${boundary}--\r\n`;
+    const body = (content: string) => `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="coin.csv"\r\nContent-Type: text/csv\r\n\r\n${content}\r\n--${boundary}--\r\n`;
     const csv = 'Date,Close\n' + Array.from({ length: 30 }, (_, i) => `2017-01-${String(i + 1).padStart(2, '0')},${100 + i}`).join('\n');
     const ok = await post('/v1/datasets', body(csv), { 'content-type': `multipart/form-data; boundary=${boundary}` });
     expect(ok.statusCode, ok.body).toBe(201);

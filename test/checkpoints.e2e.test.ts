@@ -100,7 +100,12 @@ describe('seq2seq checkpoints', () => {
     const leaving = await harness.system.startWorker({ SHUTDOWN_GRACE_MS: '1500' });
     // 28 batches of one pair per epoch, wide enough that an epoch takes about a second: 12 of them
     // outlast the grace period, and a release most likely falls between two batches of an epoch.
-    const { jobId } = await post('/v1/train', { kind: 'seq2seq', dataset: dataset.id, params: { embeddingSize: 32, units: 128, epochs: 12, batchSize: 1, validationSplit: 0, probes: ['hi'] }, seed: 3 });
+    const { jobId } = await post('/v1/train', {
+      kind: 'seq2seq',
+      dataset: dataset.id,
+      params: { embeddingSize: 32, units: 128, epochs: 12, batchSize: 1, validationSplit: 0, probes: ['hi'] },
+      seed: 3,
+    });
     await pollJob(harness.system.api, jobId, (job) => (job.state === 'active' && job.progress?.epoch >= 1) || finished(job), { timeoutMs: 60_000 });
     expect(await leaving.stop('SIGTERM')).toBe(0);
     // Where the training stood when it was released: a checkpoint written then, or the epoch end

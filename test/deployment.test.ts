@@ -76,8 +76,12 @@ describe('Dockerfile', () => {
     expect(installs.length).toBeGreaterThan(0);
     for (const install of installs) expect(install).toMatch(/npm ci .*--ignore-scripts/);
     expect(dockerfile.stages.find((s) => s.name === 'manifests')!.instructions.some((i) => i.keyword === 'COPY' && i.args.includes('package-lock.json'))).toBe(true);
-    const worker = targetFacts('worker').instructions.map((i) => i.args).join('\n');
-    const gpu = targetFacts('worker-gpu').instructions.map((i) => i.args).join('\n');
+    const worker = targetFacts('worker')
+      .instructions.map((i) => i.args)
+      .join('\n');
+    const gpu = targetFacts('worker-gpu')
+      .instructions.map((i) => i.args)
+      .join('\n');
     expect(runs.join('\n')).toMatch(/npm rebuild @tensorflow\/tfjs-node(\s|$)/);
     expect(runs.join('\n')).toMatch(/npm rebuild @tensorflow\/tfjs-node-gpu/);
     expect(worker).toContain('--from=worker-native');
@@ -146,7 +150,11 @@ describe('docker-compose.yml', () => {
       Array.isArray(node)
         ? node.map(strip)
         : node && typeof node === 'object'
-          ? Object.fromEntries(Object.entries(node).filter(([k, v]) => !((k === 'id' || k === '$schema') && typeof v === 'string')).map(([k, v]) => [k, strip(v)]))
+          ? Object.fromEntries(
+              Object.entries(node)
+                .filter(([k, v]) => !((k === 'id' || k === '$schema') && typeof v === 'string'))
+                .map(([k, v]) => [k, strip(v)]),
+            )
           : node;
     const ajv = new Ajv2019.default({ strict: false, allErrors: true, logger: false });
     ajv.addFormat('duration', /^(\d+(\.\d+)?(us|ms|s|m|h))+$/);
@@ -162,7 +170,10 @@ describe('docker-compose.yml', () => {
   it('builds every mlq service from a Dockerfile target, with only variables the config schema knows', () => {
     for (const [name, service] of Object.entries(services).filter(([name]) => name !== 'redis')) {
       const target = service.build.target as string;
-      expect(dockerfile.stages.map((s) => s.name), name).toContain(target);
+      expect(
+        dockerfile.stages.map((s) => s.name),
+        name,
+      ).toContain(target);
       expect(targetOfImage[repositoryOf(service.image)], name).toBe(target);
       const known = roleOfTarget[target] === 'api' ? apiVariables : workerVariables;
       for (const variable of Object.keys(service.environment)) expect(known.has(variable), `${name}: ${variable}`).toBe(true);
@@ -348,12 +359,14 @@ describe('what KEDA polls', () => {
   });
   afterAll(() => redis?.close());
 
-  it('every trigger value location resolves to a number in the API\'s /metrics/queues answer', async () => {
+  it("every trigger value location resolves to a number in the API's /metrics/queues answer", async () => {
     const app = await buildServer({ config: parseConfig(ApiConfigSchema, { REDIS_URL: redis.url, QUEUE_PREFIX: redis.prefix, MODEL_STORE_DIR: path.join(tmpdir(), 'mlq-keda-test') }) });
     try {
       await app.services.queues.train.add('train', {}, { jobId: 'tr_00000000000000000009' });
       const answer = (await app.inject({ method: 'GET', url: '/metrics/queues' })).json();
-      const locations = Object.values(rendered).flatMap((objects) => objects.filter((o) => o.kind === 'ScaledObject').flatMap((o: any) => o.spec.triggers.map((t: any) => t.metadata.valueLocation)));
+      const locations = Object.values(rendered).flatMap((objects) =>
+        objects.filter((o) => o.kind === 'ScaledObject').flatMap((o: any) => o.spec.triggers.map((t: any) => t.metadata.valueLocation)),
+      );
       expect(locations.length).toBeGreaterThan(0);
       for (const location of locations) {
         const value = location.split('.').reduce((node: any, key: string) => node?.[key], answer);

@@ -42,7 +42,10 @@ describe('worker logs through a Redis outage', () => {
     expect(await worker.stop('SIGTERM')).toBe(0);
 
     expect(worker.logs.filter((l) => l.notJson).map((l) => l.msg)).toEqual([]);
-    const stderrLines = worker.stderr().split('\n').filter((line) => line.trim() !== '');
+    const stderrLines = worker
+      .stderr()
+      .split('\n')
+      .filter((line) => line.trim() !== '');
     for (const line of stderrLines) expect(() => JSON.parse(line), line).not.toThrow();
     const unreachable = worker.logs.filter((l) => l.msg === 'Redis unreachable');
     const back = worker.logs.filter((l) => l.msg === 'Redis back');

@@ -49,10 +49,11 @@ async function uploadPrices(name: string, points = 240): Promise<string> {
   return response.json().id;
 }
 
-const finished = (job: Job, ms = 120_000) => job.waitUntilFinished(worker.events.train, ms).then(
-  (value: unknown) => ({ ok: true as const, value }),
-  (error: Error) => ({ ok: false as const, error }),
-);
+const finished = (job: Job, ms = 120_000) =>
+  job.waitUntilFinished(worker.events.train, ms).then(
+    (value: unknown) => ({ ok: true as const, value }),
+    (error: Error) => ({ ok: false as const, error }),
+  );
 const jobOf = async (queue: 'train' | 'predict', id: string) => (await worker.queues[queue].getJob(id))!;
 const activeEvent = (jobId: string) =>
   new Promise<void>((resolve) => {
@@ -131,7 +132,11 @@ describe('deleting datasets', () => {
 describe('deleting models', () => {
   it('deletes a version, the latest, then a whole name; refuses while a prediction waits; a cached model is not served after', async () => {
     const trainOne = async () => {
-      const response = await call({ method: 'POST', url: '/v1/train', payload: { kind: 'price', architecture: 'linear', dataset: 'vega-stocks', series: 'AAPL', name: 'ret-aapl', horizon: 3 } });
+      const response = await call({
+        method: 'POST',
+        url: '/v1/train',
+        payload: { kind: 'price', architecture: 'linear', dataset: 'vega-stocks', series: 'AAPL', name: 'ret-aapl', horizon: 3 },
+      });
       expect(response.statusCode, response.body).toBe(202);
       const outcome = await finished(await jobOf('train', response.json().jobId));
       expect(outcome.ok).toBe(true);

@@ -13,8 +13,7 @@ let system: TestSystem;
 let pairsId: string;
 let vectorsId: string;
 
-const post = (url: string, payload: unknown, headers: Record<string, string> = {}) =>
-  system.api.inject({ method: 'POST', url, payload: payload as string, headers });
+const post = (url: string, payload: unknown, headers: Record<string, string> = {}) => system.api.inject({ method: 'POST', url, payload: payload as string, headers });
 const zip = (files: Map<string, Uint8Array>) => Buffer.from(zipSync(Object.fromEntries(files)));
 const owner = encodeURIComponent('Zoë Martín');
 // Learns the 28 small-talk pairs by heart in seconds on two cores.

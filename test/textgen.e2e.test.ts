@@ -16,8 +16,7 @@ let system: TestSystem;
 let datasetId: string;
 let modelId: string;
 
-const post = (url: string, payload: unknown, headers: Record<string, string> = {}) =>
-  system.api.inject({ method: 'POST', url, payload: payload as string, headers });
+const post = (url: string, payload: unknown, headers: Record<string, string> = {}) => system.api.inject({ method: 'POST', url, payload: payload as string, headers });
 
 beforeAll(async () => {
   system = await startTestSystem({ workers: 1, workerEnv: fastLocks });
@@ -150,7 +149,7 @@ describe('textgen through the API', () => {
 });
 
 describe('textgen checkpoints', () => {
-  it('kill -9 mid-training: the retried job continues from the checkpoint\'s step, not from zero', async () => {
+  it("kill -9 mid-training: the retried job continues from the checkpoint's step, not from zero", async () => {
     const response = await post('/v1/train', { kind: 'textgen', dataset: datasetId, params: { ...small, units: 16, epochs: 8, checkpointEverySteps: 10 }, seed: 2, sampleLength: 0 });
     const jobId = response.json().jobId;
     const doomed = system.workers()[0]!;

@@ -73,7 +73,7 @@ describe('upload → train → predict', () => {
     expect(shortHistory.json()).toMatchObject({ field: 'body/history', message: `history has 3 values; model ${job.result.modelId} needs at least its window, 12` });
   });
 
-  it('streams a training\'s progress as server-sent events until it ends', async () => {
+  it("streams a training's progress as server-sent events until it ends", async () => {
     const train = await system.api.inject({
       method: 'POST',
       url: '/v1/train',

@@ -34,8 +34,7 @@ afterAll(async () => {
   await rm(scratch, { recursive: true, force: true });
 });
 
-const post = (url: string, payload: unknown, headers: Record<string, string> = {}) =>
-  system.api.inject({ method: 'POST', url, payload: payload as string, headers });
+const post = (url: string, payload: unknown, headers: Record<string, string> = {}) => system.api.inject({ method: 'POST', url, payload: payload as string, headers });
 
 /** Starts the API on a real port (once): what a client sees over HTTP, streaming included. */
 async function listening(): Promise<number> {
@@ -67,7 +66,13 @@ describe('hostile uploads', () => {
     { what: 'a 1 MB cell', url: '/v1/datasets?name=cell.csv', type: 'text/csv', body: `Date,Close\n2024-01-01,${'9'.repeat(MiB)}x\n`, status: [400] },
     { what: 'a 1 MB series name in the file', url: '/v1/datasets?name=long.csv', type: 'text/csv', body: `date,symbol,close\n2024-01-01,${'s'.repeat(MiB)},1\n`, status: [201, 400] },
     { what: 'JSON pairs nested 500,000 deep', url: '/v1/datasets?kind=pairs&name=deep.json', type: 'application/json', body: `${'['.repeat(MiB / 2)}${']'.repeat(MiB / 2)}`, status: [400] },
-    { what: 'a 1 MB pair input', url: '/v1/datasets?kind=pairs&name=long.json', type: 'application/json', body: JSON.stringify([{ input: 'a'.repeat(MiB), reply: 'b' }]), status: [201, 400] },
+    {
+      what: 'a 1 MB pair input',
+      url: '/v1/datasets?kind=pairs&name=long.json',
+      type: 'application/json',
+      body: JSON.stringify([{ input: 'a'.repeat(MiB), reply: 'b' }]),
+      status: [201, 400],
+    },
     { what: 'a 1 MB word of a word vector', url: '/v1/datasets?kind=word-vectors&name=w.txt', type: 'text/plain', body: `${'w'.repeat(MiB)} 0.1 0.2\nx 0.3 0.4\n`, status: [201, 400] },
     { what: 'a 1 MB line of text', url: '/v1/datasets?kind=text&name=line.txt', type: 'text/plain', body: 'word '.repeat(MiB / 5), status: [201] },
     { what: 'a 1 MB owner name', url: `/v1/datasets?kind=messenger&owner=${'o'.repeat(MiB)}`, type: 'application/zip', body: 'PK', status: [400] },
@@ -107,8 +112,7 @@ describe('multipart mistakes are 400s that say what is wrong', () => {
   const boundary = '----mlq';
   const type = `multipart/form-data; boundary=${boundary}`;
   const part = (field: string, content: string, fileName?: string) =>
-    `--${boundary}\r\nContent-Disposition: form-data; name="${field}"${fileName ? `; filename="${fileName}"` : ''}\r\n` +
-    `${fileName ? 'Content-Type: text/csv\r\n' : ''}\r\n${content}\r\n`;
+    `--${boundary}\r\nContent-Disposition: form-data; name="${field}"${fileName ? `; filename="${fileName}"` : ''}\r\n` + `${fileName ? 'Content-Type: text/csv\r\n' : ''}\r\n${content}\r\n`;
   const end = `--${boundary}--\r\n`;
   const csv = 'Date,Close\n2024-01-01,1\n2024-01-02,2\n';
 
@@ -150,12 +154,19 @@ describe('streamed uploads', () => {
     const { status, body } = await new Promise<{ status: number; body: string }>((resolve, reject) => {
       const request = httpRequest({ host: '127.0.0.1', port, method: 'POST', path: '/v1/datasets?kind=text', headers: { 'content-type': 'text/plain' } }, (response) => {
         let text = '';
-        response.setEncoding('utf8').on('data', (chunk: string) => (text += chunk)).on('end', () => resolve({ status: response.statusCode!, body: text }));
+        response
+          .setEncoding('utf8')
+          .on('data', (chunk: string) => (text += chunk))
+          .on('end', () => resolve({ status: response.statusCode!, body: text }));
       });
       request.on('error', reject);
-      Readable.from((function* () {
-        for (let i = 0; i < 64; i++) yield Buffer.alloc(MiB, 0x61);
-      })()).pipe(request).on('error', () => {});
+      Readable.from(
+        (function* () {
+          for (let i = 0; i < 64; i++) yield Buffer.alloc(MiB, 0x61);
+        })(),
+      )
+        .pipe(request)
+        .on('error', () => {});
     });
     expect(status).toBe(413);
     expect(JSON.parse(body).message).toMatch(/MAX_UPLOAD_BYTES/);
@@ -195,17 +206,25 @@ describe('streamed uploads', () => {
     const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 10);
     const started = performance.now();
     const { status, body } = await new Promise<{ status: number; body: string }>((resolve, reject) => {
-      const request = httpRequest({ host: '127.0.0.1', port, method: 'POST', path: `/v1/datasets?kind=messenger&owner=${OWNER}&name=facebook.zip`, headers: { 'content-type': 'application/zip' } }, (response) => {
-        let text = '';
-        response.setEncoding('utf8').on('data', (chunk: string) => (text += chunk)).on('end', () => resolve({ status: response.statusCode!, body: text }));
-      });
+      const request = httpRequest(
+        { host: '127.0.0.1', port, method: 'POST', path: `/v1/datasets?kind=messenger&owner=${OWNER}&name=facebook.zip`, headers: { 'content-type': 'application/zip' } },
+        (response) => {
+          let text = '';
+          response
+            .setEncoding('utf8')
+            .on('data', (chunk: string) => (text += chunk))
+            .on('end', () => resolve({ status: response.statusCode!, body: text }));
+        },
+      );
       request.on('error', reject);
       createReadStream(file).pipe(request);
     });
     clearInterval(sampler);
     const seconds = (performance.now() - started) / 1000;
     const growthMib = (peak - before) / MiB;
-    console.log(`Messenger export of ${PHOTO_MIB} MiB of photos: ${status} in ${seconds.toFixed(1)} s (${(PHOTO_MIB / seconds).toFixed(0)} MiB/s), RSS ${(before / MiB).toFixed(0)} → peak ${(peak / MiB).toFixed(0)} MiB (+${growthMib.toFixed(0)})`);
+    console.log(
+      `Messenger export of ${PHOTO_MIB} MiB of photos: ${status} in ${seconds.toFixed(1)} s (${(PHOTO_MIB / seconds).toFixed(0)} MiB/s), RSS ${(before / MiB).toFixed(0)} → peak ${(peak / MiB).toFixed(0)} MiB (+${growthMib.toFixed(0)})`,
+    );
 
     expect(status, body).toBe(201);
     const record = JSON.parse(body);
@@ -229,7 +248,11 @@ describe('a busy parser', () => {
     const file = await writeExport('slow.zip', async (zip) => {
       await fixtureJson(zip);
       for (let thread = 0; thread < 12; thread++) {
-        const messages = Array.from({ length: 10_000 }, (_, i) => ({ sender_name: i % 2 ? 'Zoë Martín' : 'Friend', timestamp_ms: 1e12 - i * 60_000, content: `message ${i} of thread ${thread}, an ordinary sentence` }));
+        const messages = Array.from({ length: 10_000 }, (_, i) => ({
+          sender_name: i % 2 ? 'Zoë Martín' : 'Friend',
+          timestamp_ms: 1e12 - i * 60_000,
+          content: `message ${i} of thread ${thread}, an ordinary sentence`,
+        }));
         await zip.addDeflated(`messages/inbox/t_${thread}/message_1.json`, Buffer.from(JSON.stringify({ participants: [{ name: 'Friend' }], messages })));
       }
     });

@@ -61,7 +61,11 @@ describe('memory estimates at the API', () => {
     const fits = await system.api.inject({ method: 'POST', url: '/v1/train', payload: { ...finding, params: { window: 20, units1: 8, units2: 8, epochs: 1 }, horizon: 10 } });
     expect(fits.statusCode, fits.body).toBe(202);
     await train.obliterate({ force: true });
-    const batch = await system.api.inject({ method: 'POST', url: '/v1/batches', payload: { dataset: 'crypto-top100', params: { window: 365, units1: 512, units2: 512, batchSize: 4096 }, horizon: 10 } });
+    const batch = await system.api.inject({
+      method: 'POST',
+      url: '/v1/batches',
+      payload: { dataset: 'crypto-top100', params: { window: 365, units1: 512, units2: 512, batchSize: 4096 }, horizon: 10 },
+    });
     expect(batch.statusCode, batch.body).toBe(400);
     expect(batch.json().message).toMatch(/units2 512/);
   });

@@ -52,11 +52,10 @@ export class Fixtures {
 
   /** crypto-top100's series, longest first. */
   series(): Promise<Array<{ name: string; rows: number }>> {
-    this.seriesList ??= this.retrying(() => this.client().get('/v1/datasets/crypto-top100'))
-      .then((answer) => {
-        if (answer.status !== 200) throw new Error(`GET /v1/datasets/crypto-top100: ${answer.status} ${answer.text.slice(0, 200)}`);
-        return (answer.json.summary.series as Array<{ name: string; rows: number }>).slice().sort((a, b) => b.rows - a.rows);
-      });
+    this.seriesList ??= this.retrying(() => this.client().get('/v1/datasets/crypto-top100')).then((answer) => {
+      if (answer.status !== 200) throw new Error(`GET /v1/datasets/crypto-top100: ${answer.status} ${answer.text.slice(0, 200)}`);
+      return (answer.json.summary.series as Array<{ name: string; rows: number }>).slice().sort((a, b) => b.rows - a.rows);
+    });
     return this.seriesList;
   }
 
@@ -97,8 +96,6 @@ export class Fixtures {
 
   /** A trained text generator's name. */
   textgenModel(): Promise<string> {
-    return this.once('textgen', async () =>
-      this.train({ kind: 'textgen', dataset: await this.textDataset(), name: 'chaos-bard', params: smallTextgen, seed: 1, sampleLength: 0 }),
-    );
+    return this.once('textgen', async () => this.train({ kind: 'textgen', dataset: await this.textDataset(), name: 'chaos-bard', params: smallTextgen, seed: 1, sampleLength: 0 }));
   }
 }

@@ -18,7 +18,10 @@ import type { ChaosScale } from './scale.ts';
 async function main(): Promise<void> {
   const scale = (process.env.CHAOS_SCALE ?? 'ci') as ChaosScale;
   if (scale !== 'ci' && scale !== 'full') throw new Error(`CHAOS_SCALE must be ci or full, not ${scale}`);
-  const only = (process.env.CHAOS_ONLY ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  const only = (process.env.CHAOS_ONLY ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   const seed = process.env.CHAOS_SEED ? Number(process.env.CHAOS_SEED) : undefined;
   const goals = { stallMs: Number(process.env.CHAOS_STALL_MS ?? 1000) };
   const jsonFlag = process.argv.indexOf('--json');

@@ -114,14 +114,19 @@ const mutation: fc.Arbitrary<Mutation> = fc.oneof(
     delete copy[keys[pick % keys.length]!];
     return copy;
   }),
-  fc.tuple(fc.string({ minLength: 1, maxLength: 10 }), hostileValue).map(([key, bad]): Mutation => (value) =>
-    value && typeof value === 'object' && !Array.isArray(value) ? { ...value, [key]: bad } : bad,
+  fc.tuple(fc.string({ minLength: 1, maxLength: 10 }), hostileValue).map(
+    ([key, bad]): Mutation =>
+      (value) =>
+        value && typeof value === 'object' && !Array.isArray(value) ? { ...value, [key]: bad } : bad,
   ),
-  hostileValue.map((bad): Mutation => () => bad),
+  hostileValue.map(
+    (bad): Mutation =>
+      () =>
+        bad,
+  ),
 );
 
-const serialise = (value: unknown) =>
-  (JSON.stringify(value) ?? 'undefined').replace(new RegExp(`"${RAW}([^"]*)"`, 'g'), (_m, token: string) => token);
+const serialise = (value: unknown) => (JSON.stringify(value) ?? 'undefined').replace(new RegExp(`"${RAW}([^"]*)"`, 'g'), (_m, token: string) => token);
 
 type Encoding = 'json' | 'truncated' | 'invalid-json' | 'utf16' | 'bad-utf8' | 'wrong-type' | 'empty' | 'charset' | 'multipart';
 const encoding: fc.Arbitrary<Encoding> = fc.oneof(
@@ -135,7 +140,7 @@ function encodeBody(text: string, how: Encoding, cut: number): { body: string | 
     case 'json':
       return { body: text, headers: json };
     case 'truncated':
-      return { body: text.slice(0, Math.max(0, Math.floor(text.length * (cut % 100) / 100))), headers: json };
+      return { body: text.slice(0, Math.max(0, Math.floor((text.length * (cut % 100)) / 100))), headers: json };
     case 'invalid-json':
       return { body: `${text.slice(0, cut % Math.max(1, text.length))}{,]}'\u0000`, headers: json };
     case 'utf16':
@@ -147,7 +152,12 @@ function encodeBody(text: string, how: Encoding, cut: number): { body: string | 
     case 'empty':
       return { body: '', headers: json };
     case 'charset':
-      return { body: text, headers: { 'content-type': ['application/json; charset=utf-7', 'application/json; charset=ebcdic', 'APPLICATION/JSON', 'application/json;;;', 'application/json; boundary='][cut % 5]! } };
+      return {
+        body: text,
+        headers: {
+          'content-type': ['application/json; charset=utf-7', 'application/json; charset=ebcdic', 'APPLICATION/JSON', 'application/json;;;', 'application/json; boundary='][cut % 5]!,
+        },
+      };
     case 'multipart':
       return multipartBody(text, cut);
   }
@@ -193,7 +203,15 @@ export function requestArbitrary(doc: OpenApiDocument, skip: (method: string, pa
       const bodySchema = operation.requestBody?.content?.['application/json']?.schema;
       const pathValues = fc.tuple(...pathParams.map(() => hostilePathValue));
       const query = fc.tuple(
-        ...queryParams.map((p) => fc.option(fc.oneof(plausible(p.schema, doc).map((v) => encodeURIComponent(String(v))), hostileQueryValue), { nil: undefined })),
+        ...queryParams.map((p) =>
+          fc.option(
+            fc.oneof(
+              plausible(p.schema, doc).map((v) => encodeURIComponent(String(v))),
+              hostileQueryValue,
+            ),
+            { nil: undefined },
+          ),
+        ),
       );
       const extraQuery = fc.option(fc.tuple(fc.string({ minLength: 1, maxLength: 8 }), hostileQueryValue), { nil: undefined });
       const body = bodySchema

@@ -24,22 +24,24 @@ export interface Dockerfile {
 export function parseDockerfile(file: string): Dockerfile {
   const instructions: Instruction[] = [];
   let pending: Instruction | undefined;
-  readFileSync(file, 'utf8').split('\n').forEach((raw, index) => {
-    const text = raw.trim();
-    if (!pending && (text === '' || text.startsWith('#'))) return;
-    if (pending && text.startsWith('#')) return;
-    const continued = text.endsWith('\\');
-    const body = continued ? text.slice(0, -1).trim() : text;
-    if (pending) pending.args += ` ${body}`;
-    else {
-      const [keyword, ...rest] = body.split(/\s+/);
-      pending = { keyword: keyword!.toUpperCase(), args: rest.join(' '), line: index + 1 };
-    }
-    if (!continued) {
-      instructions.push(pending);
-      pending = undefined;
-    }
-  });
+  readFileSync(file, 'utf8')
+    .split('\n')
+    .forEach((raw, index) => {
+      const text = raw.trim();
+      if (!pending && (text === '' || text.startsWith('#'))) return;
+      if (pending && text.startsWith('#')) return;
+      const continued = text.endsWith('\\');
+      const body = continued ? text.slice(0, -1).trim() : text;
+      if (pending) pending.args += ` ${body}`;
+      else {
+        const [keyword, ...rest] = body.split(/\s+/);
+        pending = { keyword: keyword!.toUpperCase(), args: rest.join(' '), line: index + 1 };
+      }
+      if (!continued) {
+        instructions.push(pending);
+        pending = undefined;
+      }
+    });
 
   const args: Record<string, string> = {};
   const stages: Stage[] = [];

@@ -25,10 +25,12 @@ const supportedFields: Record<string, Set<string>> = {
 };
 
 export function readYamlDocuments(file: string): Json[] {
-  return parseAllDocuments(readFileSync(file, 'utf8'), { merge: true }).map((doc) => {
-    if (doc.errors.length) throw new Error(`${file}: ${doc.errors[0]!.message}`);
-    return doc.toJS({ maxAliasCount: 100 }) as Json;
-  }).filter((doc) => doc !== null);
+  return parseAllDocuments(readFileSync(file, 'utf8'), { merge: true })
+    .map((doc) => {
+      if (doc.errors.length) throw new Error(`${file}: ${doc.errors[0]!.message}`);
+      return doc.toJS({ maxAliasCount: 100 }) as Json;
+    })
+    .filter((doc) => doc !== null);
 }
 
 const isObject = (value: unknown): value is Json => typeof value === 'object' && value !== null && !Array.isArray(value);

@@ -63,14 +63,8 @@ export async function startRedisServer(
   options: RedisServerOptions = {},
 ): Promise<{ url: string; port: number; process: ChildProcess; stop(): Promise<void>; kill(): Promise<void> }> {
   const chosen = port ?? (await freePort());
-  const persistence = options.aofDir
-    ? ['--dir', options.aofDir, '--appendonly', 'yes', '--appendfsync', 'always']
-    : ['--appendonly', 'no'];
-  const child = spawn(
-    'redis-server',
-    ['--port', String(chosen), '--bind', '127.0.0.1', '--save', '', ...persistence, '--maxmemory-policy', 'noeviction'],
-    { stdio: 'ignore' },
-  );
+  const persistence = options.aofDir ? ['--dir', options.aofDir, '--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no'];
+  const child = spawn('redis-server', ['--port', String(chosen), '--bind', '127.0.0.1', '--save', '', ...persistence, '--maxmemory-policy', 'noeviction'], { stdio: 'ignore' });
   const exit = (signal: NodeJS.Signals) =>
     new Promise<void>((resolve) => {
       if (child.exitCode !== null || child.signalCode !== null) return resolve();

@@ -163,8 +163,7 @@ describe('limits', () => {
 
   it('answer 429 to a client past AUTH_FAILURES_PER_MINUTE wrong keys, on every replica, right key or not', async () => {
     const guesser = from(10);
-    const guess = (target: FastifyInstance, key: string, remoteAddress = guesser) =>
-      target.inject({ method: 'GET', url: '/v1/models', headers: bearer(key), remoteAddress });
+    const guess = (target: FastifyInstance, key: string, remoteAddress = guesser) => target.inject({ method: 'GET', url: '/v1/models', headers: bearer(key), remoteAddress });
     for (let i = 0; i < FAILURES_PER_MINUTE; i++) expect((await guess(app, `wrong-key-guess-${i}`)).statusCode).toBe(401);
     const blocked = await guess(app, 'wrong-key-guess-next');
     expect(blocked.statusCode).toBe(429);
@@ -225,7 +224,7 @@ describe('protected mode: no keys configured', () => {
     expect(await app.services.queues.predict.isPaused()).toBe(false);
   });
 
-  it.skipIf(!externalAddress)('decides on the real socket: loopback served, this machine\'s network address refused', async () => {
+  it.skipIf(!externalAddress)("decides on the real socket: loopback served, this machine's network address refused", async () => {
     const open = await buildApp({});
     await open.listen({ host: '0.0.0.0', port: 0 });
     const { port } = open.server.address() as AddressInfo;

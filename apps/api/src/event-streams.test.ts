@@ -109,7 +109,11 @@ describe('job event streams', () => {
 });
 
 describe('streamed text', () => {
-  const clientNames = async () => ((await admin.client('LIST')) as string).split('\n').filter((line) => line.includes(`name=`)).map((line) => /name=(\S*)/.exec(line)![1]!);
+  const clientNames = async () =>
+    ((await admin.client('LIST')) as string)
+      .split('\n')
+      .filter((line) => line.includes(`name=`))
+      .map((line) => /name=(\S*)/.exec(line)![1]!);
 
   it('shares one Redis connection among many streams, each getting its own text and result', async () => {
     const { app, url } = roomy;
@@ -176,11 +180,20 @@ describe('streamed text', () => {
     const aborts = Array.from({ length: 3 }, () => new AbortController());
     const open = await Promise.all(
       aborts.map((a) =>
-        fetch(`${url}/v1/predict?stream=true`, { method: 'POST', signal: a.signal, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'fixture', seedText: 'a' }) }),
+        fetch(`${url}/v1/predict?stream=true`, {
+          method: 'POST',
+          signal: a.signal,
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ model: 'fixture', seedText: 'a' }),
+        }),
       ),
     );
     expect(open.map((r) => r.status)).toEqual([202, 202, 202]);
-    const refused = await fetch(`${url}/v1/predict?stream=true`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'fixture', seedText: 'a' }) });
+    const refused = await fetch(`${url}/v1/predict?stream=true`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'fixture', seedText: 'a' }),
+    });
     expect(refused.status).toBe(429);
     expect(await app.services.queues.predict.count()).toBe(before + 3);
     for (const a of aborts) a.abort();

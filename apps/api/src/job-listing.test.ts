@@ -114,7 +114,7 @@ describe('GET /v1/jobs', () => {
     expect(response.json()).toMatchObject({ field: 'querystring/offset', message: `querystring/offset must be <= ${MAX_LIST_OFFSET}` });
   });
 
-  it('loads only the page\'s jobs whole, however many Redis retains', async () => {
+  it("loads only the page's jobs whole, however many Redis retains", async () => {
     const { train } = app.services.queues;
     const retained = 3000;
     await train.addBulk(Array.from({ length: retained }, (_, n) => ({ name: 'job', data: { text: 'x'.repeat(1000) }, opts: { jobId: id('tr', n), timestamp: 2_000_000 + n } })));

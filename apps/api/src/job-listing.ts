@@ -29,12 +29,7 @@ interface Candidate {
  * a cancelled one) of those ids, then only the page's jobs loaded whole. Nothing is read in
  * proportion to the jobs Redis retains beyond that window.
  */
-export async function listJobs(
-  redis: Redis,
-  queues: Record<QueueName, Queue>,
-  scanned: readonly QueueName[],
-  query: ListJobsQuery,
-): Promise<{ jobs: JobView[]; more: boolean }> {
+export async function listJobs(redis: Redis, queues: Record<QueueName, Queue>, scanned: readonly QueueName[], query: ListJobsQuery): Promise<{ jobs: JobView[]; more: boolean }> {
   const { state, limit, offset } = query;
   const types: JobState[] = state === 'cancelled' ? ['failed'] : state ? [state] : [...jobStates];
   const window = offset + limit;
@@ -43,9 +38,7 @@ export async function listJobs(
   const filtered = state === 'failed' || state === 'cancelled';
   const depth = filtered ? MAX_LIST_OFFSET + MAX_LIST_LIMIT : window;
   const ranges = await Promise.all(
-    scanned.flatMap((name) =>
-      types.map(async (type) => ({ queue: name, type, ids: (await queues[name].getRanges([type as JobType], 0, depth - 1, false)) as string[] })),
-    ),
+    scanned.flatMap((name) => types.map(async (type) => ({ queue: name, type, ids: (await queues[name].getRanges([type as JobType], 0, depth - 1, false)) as string[] }))),
   );
 
   const wanted = ranges.flatMap(({ queue, type, ids }) => ids.map((id) => ({ id, queue, state: type })));
@@ -68,9 +61,7 @@ export async function listJobs(
   matching.sort((a, b) => b.timestamp - a.timestamp || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0));
   const page = matching.slice(offset, window);
   const loaded = await Promise.all(page.map(async (c) => ({ candidate: c, job: (await queues[c.queue].getJob(c.id)) as Job | undefined })));
-  const jobs = await Promise.all(
-    loaded.flatMap(({ candidate, job }) => (job ? [currentState(job, candidate.state).then((s) => toJobView(job, candidate.queue, s))] : [])),
-  );
+  const jobs = await Promise.all(loaded.flatMap(({ candidate, job }) => (job ? [currentState(job, candidate.state).then((s) => toJobView(job, candidate.queue, s))] : [])));
   // An unfiltered range read that came back full may hold more beyond the window.
   const more = matching.length > window || (!filtered && ranges.some((r) => r.ids.length >= window));
   return { jobs, more };

@@ -13,7 +13,10 @@ export const JobViewSchema = Type.Object(
     queue: Type.String(),
     name: Type.String({ description: 'Job kind: train, predict, forecast (batch child) or batch' }),
     state: JobStateSchema,
-    progress: Type.Unknown({ description: 'Training, by kind: price { epoch, epochs, loss, valLoss, etaMs }; textgen { epoch, step, steps, loss, bitsPerChar, checkpointStep, resumedFromStep, lastEpoch: { valBitsPerChar, sample, … }, etaMs }; seq2seq { epoch, loss, valLoss, tokenAccuracy, probes: [{ input, reply }], etaMs }' }),
+    progress: Type.Unknown({
+      description:
+        'Training, by kind: price { epoch, epochs, loss, valLoss, etaMs }; textgen { epoch, step, steps, loss, bitsPerChar, checkpointStep, resumedFromStep, lastEpoch: { valBitsPerChar, sample, … }, etaMs }; seq2seq { epoch, loss, valLoss, tokenAccuracy, probes: [{ input, reply }], etaMs }',
+    }),
     attempts: Type.Object({ made: Type.Integer(), max: Type.Integer() }),
     data: Type.Unknown({ description: 'The payload as enqueued' }),
     result: Type.Unknown({ description: 'Present once completed' }),

@@ -71,12 +71,22 @@ const hostileJsonNumber = fc.constantFrom('1e309', '-1e309', '1e-400', '-0', '1e
 /** A query string: declared and made-up names, hostile values, repeated names. */
 const queryString = (names: string[]) =>
   fc
-    .array(fc.tuple(names.length > 0 ? fc.oneof({ weight: 4, arbitrary: fc.constantFrom(...names) }, { weight: 1, arbitrary: fc.string({ maxLength: 8 }) }) : fc.string({ maxLength: 8 }), hostileText), { maxLength: 4 })
+    .array(
+      fc.tuple(
+        names.length > 0 ? fc.oneof({ weight: 4, arbitrary: fc.constantFrom(...names) }, { weight: 1, arbitrary: fc.string({ maxLength: 8 }) }) : fc.string({ maxLength: 8 }),
+        hostileText,
+      ),
+      { maxLength: 4 },
+    )
     .map((pairs) => pairs.map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`).join('&'));
 
 /** JSON text shaped like a schema, with hostile leaves (numbers JSON reads as ±Infinity, strings where numbers go). */
 function shapedJson(schema: JsonSchema | undefined, depth = 0): fc.Arbitrary<string> {
-  const leaf = fc.oneof(hostileJsonNumber, hostileText.map((s) => JSON.stringify(s)), fc.constantFrom('null', 'true', '[]', '{}', '0', '1'));
+  const leaf = fc.oneof(
+    hostileJsonNumber,
+    hostileText.map((s) => JSON.stringify(s)),
+    fc.constantFrom('null', 'true', '[]', '{}', '0', '1'),
+  );
   if (!schema || depth > 3) return leaf;
   if (schema.anyOf) return fc.oneof(...schema.anyOf.map((s) => shapedJson(s, depth + 1)));
   if (schema.const !== undefined) return fc.oneof(fc.constant(JSON.stringify(schema.const)), leaf);
@@ -112,20 +122,22 @@ describe('every route of the OpenAPI document, fuzzed', () => {
       });
     });
     const failures: string[] = [];
-    await fc.assert(
-      fc.asyncProperty(request, async ({ operation, pathParam, query, body }) => {
-        const url = operation.path.replace(/\{[^}]+\}/g, encodeURIComponent(pathParam) || 'x') + (query ? `?${query}` : '');
-        const response = await app.inject({
-          method: operation.method,
-          url,
-          ...(body === undefined ? {} : { payload: body, headers: { 'content-type': 'application/json' } }),
-        });
-        if (response.statusCode >= 500) failures.push(`${operation.method} ${url} ${body ?? ''} → ${response.statusCode} ${response.body}`);
-        return response.statusCode < 500;
-      }),
-      { numRuns: Number(process.env.FUZZ_RUNS ?? 400), seed: Number(process.env.FUZZ_SEED ?? Date.now() % 2 ** 31) },
-    ).catch((error: Error) => {
-      throw new Error(`${error.message}\n${failures.slice(0, 5).join('\n')}`);
-    });
+    await fc
+      .assert(
+        fc.asyncProperty(request, async ({ operation, pathParam, query, body }) => {
+          const url = operation.path.replace(/\{[^}]+\}/g, encodeURIComponent(pathParam) || 'x') + (query ? `?${query}` : '');
+          const response = await app.inject({
+            method: operation.method,
+            url,
+            ...(body === undefined ? {} : { payload: body, headers: { 'content-type': 'application/json' } }),
+          });
+          if (response.statusCode >= 500) failures.push(`${operation.method} ${url} ${body ?? ''} → ${response.statusCode} ${response.body}`);
+          return response.statusCode < 500;
+        }),
+        { numRuns: Number(process.env.FUZZ_RUNS ?? 400), seed: Number(process.env.FUZZ_SEED ?? Date.now() % 2 ** 31) },
+      )
+      .catch((error: Error) => {
+        throw new Error(`${error.message}\n${failures.slice(0, 5).join('\n')}`);
+      });
   });
 });

@@ -21,10 +21,7 @@ export interface QueueLoad {
  * encoding), so "due" is a ZCOUNT.
  */
 export async function readQueueLoad(redis: Redis, queue: Queue): Promise<QueueLoad> {
-  const [counts, delayedDue] = await Promise.all([
-    queue.getJobCounts('waiting', 'prioritized', 'active'),
-    redis.zcount(queue.keys.delayed!, 0, Date.now() * 0x1000 + 0xfff),
-  ]);
+  const [counts, delayedDue] = await Promise.all([queue.getJobCounts('waiting', 'prioritized', 'active'), redis.zcount(queue.keys.delayed!, 0, Date.now() * 0x1000 + 0xfff)]);
   const waiting = counts.waiting ?? 0;
   const prioritized = counts.prioritized ?? 0;
   const active = counts.active ?? 0;

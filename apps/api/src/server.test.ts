@@ -48,7 +48,8 @@ describe('the API surface', () => {
       ].sort(),
     );
     const trainVariants = doc.paths['/v1/train'].post.requestBody.content['application/json'].schema.anyOf;
-    const variant = (kind: string) => trainVariants.find((v: { properties: { kind: { enum?: string[]; const?: string } } }) => (v.properties.kind.const ?? v.properties.kind.enum?.[0]) === kind);
+    const variant = (kind: string) =>
+      trainVariants.find((v: { properties: { kind: { enum?: string[]; const?: string } } }) => (v.properties.kind.const ?? v.properties.kind.enum?.[0]) === kind);
     expect(variant('price').properties.params.properties.window.maximum).toBe(365);
     expect(variant('textgen').properties.params.properties.units.maximum).toBe(1024);
     expect(variant('seq2seq').properties.params.properties.probes.maxItems).toBe(10);

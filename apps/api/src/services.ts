@@ -56,9 +56,7 @@ export async function createApiServices(config: ApiConfig, startupWaitMs = 5_000
   redis.on('error', () => {});
   await waitForConnection(redis, startupWaitMs);
   const prefix = config.QUEUE_PREFIX;
-  const queues = Object.fromEntries(
-    queueNames.map((name) => [name, new Queue(name, { connection: redis, prefix })]),
-  ) as Record<QueueName, Queue>;
+  const queues = Object.fromEntries(queueNames.map((name) => [name, new Queue(name, { connection: redis, prefix })])) as Record<QueueName, Queue>;
   for (const queue of Object.values(queues)) {
     queue.on('error', quiet);
     // Every `?wait` and streamed prediction in flight waits on its queue's 'closing' event (BullMQ's

@@ -7,7 +7,10 @@ import type { Logger } from 'pino';
  * become warn lines, the rest info; each line says it came from the console.
  */
 export function routeConsoleToLog(log: Logger): void {
-  const to = (level: 'info' | 'warn') => (...args: unknown[]) => log[level]({ source: 'console' }, format(...args));
+  const to =
+    (level: 'info' | 'warn') =>
+    (...args: unknown[]) =>
+      log[level]({ source: 'console' }, format(...args));
   console.log = to('info');
   console.info = to('info');
   console.debug = to('info');

@@ -41,18 +41,12 @@ export class CrashAccounting {
     const unfinished = Object.keys(await this.redis.hgetall(runs)).filter((worker) => worker !== this.workerId);
     const multi = this.redis.multi();
     if (unfinished.length > 0) multi.sadd(crashed, ...unfinished).hdel(runs, ...unfinished);
-    const replies = await multi
-      .hset(runs, this.workerId, new Date().toISOString())
-      .expire(runs, RECORD_TTL_SECONDS)
-      .expire(crashed, RECORD_TTL_SECONDS)
-      .smembers(crashed)
-      .exec();
+    const replies = await multi.hset(runs, this.workerId, new Date().toISOString()).expire(runs, RECORD_TTL_SECONDS).expire(crashed, RECORD_TTL_SECONDS).smembers(crashed).exec();
     const crashedWorkers = (replies?.at(-1)?.[1] as string[] | undefined) ?? [];
     if (crashedWorkers.length >= this.threshold) {
       await this.redis.del(runs, crashed);
       throw new UnrecoverableError(
-        `poison job: ${crashedWorkers.length} worker processes died while running it (${crashedWorkers.join(', ')}); ` +
-          `at POISON_JOB_CRASHES=${this.threshold} it is not run again`,
+        `poison job: ${crashedWorkers.length} worker processes died while running it (${crashedWorkers.join(', ')}); ` + `at POISON_JOB_CRASHES=${this.threshold} it is not run again`,
       );
     }
     return { crashedWorkers };

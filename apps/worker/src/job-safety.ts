@@ -69,8 +69,7 @@ export function withJobSafety(queue: QueueName, processor: Processor, safety: Jo
         settled = true;
         safety.onBackendFailure(errorMessage(error));
         throw new UnrecoverableError(
-          `the WebAssembly heap failed running this job (${errorMessage(error)}): it needs more memory than a wasm heap holds (4 GiB); ` +
-            'lower its size. Not retried; the worker restarts',
+          `the WebAssembly heap failed running this job (${errorMessage(error)}): it needs more memory than a wasm heap holds (4 GiB); ` + 'lower its size. Not retried; the worker restarts',
         );
       }
       settled = error instanceof UnrecoverableError;

@@ -32,7 +32,10 @@ export async function checkJobMemory(ctx: ProcessorContext, job: Job, limits: Me
   const refusal = checkTrainingMemory(training.payload, facts, training.forecast ? { ...limits, threads: 1 } : limits);
   if (!refusal) return;
   if (mode === 'warn') {
-    ctx.log.warn({ jobId: job.id, estimateBytes: refusal.estimateBytes, limitBytes: refusal.limitBytes, limit: refusal.limit }, `training anyway (TRAINING_MEMORY_CHECK=warn): ${refusal.message}`);
+    ctx.log.warn(
+      { jobId: job.id, estimateBytes: refusal.estimateBytes, limitBytes: refusal.limitBytes, limit: refusal.limit },
+      `training anyway (TRAINING_MEMORY_CHECK=warn): ${refusal.message}`,
+    );
     return;
   }
   throw new UnrecoverableError(refusal.message);

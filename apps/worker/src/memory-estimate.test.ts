@@ -51,7 +51,11 @@ describe('memory estimates against measured peaks', () => {
     it(`price LSTM ${JSON.stringify(params)}`, async () => {
       const full = { ...params, epochs: 1, validationSplit: 0.1 };
       const measured = await measurePeak(() => trainPriceModel(series, { kind: 'lstm', params: full, horizon: 10, seed: 1, threads: 1 }));
-      check(`price window ${params.window}, units ${params.units1}/${params.units2}, batch ${params.batchSize}`, measured, estimatePriceTraining({ params: full, seriesLength: series.length }, 1));
+      check(
+        `price window ${params.window}, units ${params.units1}/${params.units2}, batch ${params.batchSize}`,
+        measured,
+        estimatePriceTraining({ params: full, seriesLength: series.length }, 1),
+      );
     });
   }
 
@@ -66,7 +70,11 @@ describe('memory estimates against measured peaks', () => {
       const full = { ...params, epochs: 1, validationSplit: 0.05, checkpointEverySteps: 0 };
       const text = corpus.slice(0, 20_000);
       const measured = await measurePeak(() => trainTextModel(text, { params: full, seed: 1, sampleLength: 0, threads: 1 }));
-      check(`textgen ${params.cell} ${params.layers}×${params.units}, seq ${params.seqLength}, batch ${params.batchSize}`, measured, estimateTextGenTraining({ params: full, characters: text.length, distinctCharacters }, 1));
+      check(
+        `textgen ${params.cell} ${params.layers}×${params.units}, seq ${params.seqLength}, batch ${params.batchSize}`,
+        measured,
+        estimateTextGenTraining({ params: full, characters: text.length, distinctCharacters }, 1),
+      );
     });
   }
 

@@ -17,7 +17,10 @@ const block = (ms: number) => {
 /** GET from another process: this one's event loop is about to be blocked on purpose. */
 const getFromOutside = (url: string, delayMs = 0) =>
   new Promise<{ status: number; body: string; answeredAt: number }>((resolve, reject) => {
-    const child = spawn(process.execPath, ['-e', `setTimeout(() => fetch(${JSON.stringify(url)}).then(async (r) => console.log(JSON.stringify({ status: r.status, body: await r.text(), answeredAt: Date.now() }))), ${delayMs})`]);
+    const child = spawn(process.execPath, [
+      '-e',
+      `setTimeout(() => fetch(${JSON.stringify(url)}).then(async (r) => console.log(JSON.stringify({ status: r.status, body: await r.text(), answeredAt: Date.now() }))), ${delayMs})`,
+    ]);
     let out = '';
     child.stdout.on('data', (chunk) => (out += chunk));
     child.once('exit', () => (out ? resolve(JSON.parse(out)) : reject(new Error('no answer'))));

@@ -41,7 +41,7 @@ export function createWorkerMetrics(context: ProcessorContext, workers: Worker[]
   collectDefaultMetrics({ register: registry, prefix: 'mlq_worker_' });
   const durations = new Histogram({
     name: 'mlq_job_duration_seconds',
-    help: 'Time from a job\'s start to its end in this worker',
+    help: "Time from a job's start to its end in this worker",
     labelNames: ['queue', 'name', 'outcome'],
     buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600],
     registers: [registry],
@@ -120,11 +120,7 @@ const HEARTBEAT_MS = 250;
  * `stallLimitMs` (LOCK_DURATION_MS: by then the worker's jobs are lost to others anyway, and a
  * liveness probe should restart it). Resolves once listening.
  */
-export async function serveMetrics(
-  registry: Registry,
-  port: number,
-  options: { host?: string; health?: BackendHealth; stallLimitMs?: number } = {},
-): Promise<MetricsServer> {
+export async function serveMetrics(registry: Registry, port: number, options: { host?: string; health?: BackendHealth; stallLimitMs?: number } = {}): Promise<MetricsServer> {
   const { host = '127.0.0.1', health, stallLimitMs = 60_000 } = options;
   const heartbeat = new SharedArrayBuffer(Float64Array.BYTES_PER_ELEMENT);
   const beats = new Float64Array(heartbeat);

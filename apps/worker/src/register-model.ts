@@ -14,12 +14,7 @@ export const defaultModelName = (...parts: string[]) => parts.join('-').replace(
  * id derives from the job id, so a retried job registers the same model, not a second one.
  * Disposes the model when the cache does not keep it, or when saving fails.
  */
-export async function saveAndRegister(
-  ctx: ProcessorContext,
-  job: Job,
-  model: TrainedModel & { save(io: ArtifactIO): Promise<void> },
-  fields: RecordFields,
-): Promise<ModelRecord> {
+export async function saveAndRegister(ctx: ProcessorContext, job: Job, model: TrainedModel & { save(io: ArtifactIO): Promise<void> }, fields: RecordFields): Promise<ModelRecord> {
   try {
     const modelId = `m_${job.id}`;
     const artifactPrefix = `models/${modelId}`;

@@ -85,7 +85,9 @@ describe('JobCheckpoints', () => {
   it('reports an unreadable checkpoint instead of resuming from it', async () => {
     await store.put('checkpoints/tr_f/step-1/checkpoint.json', new TextEncoder().encode('{"format":"nope"}'));
     await store.put('checkpoints/tr_f/latest.json', new TextEncoder().encode(JSON.stringify({ step: 1, prefix: 'checkpoints/tr_f/step-1' })));
-    expect(await new TrainingCheckpointStore(store, 'tr_f').latest()).toEqual({ problem: expect.stringMatching(/checkpoint at step 1 is unreadable: checkpoint.json is not a training checkpoint/) });
+    expect(await new TrainingCheckpointStore(store, 'tr_f').latest()).toEqual({
+      problem: expect.stringMatching(/checkpoint at step 1 is unreadable: checkpoint.json is not a training checkpoint/),
+    });
     expect((await JobCheckpoints.open(ctx(), jobNamed('tr_f'), undefined)).resume).toBeUndefined();
   });
 });

@@ -25,7 +25,10 @@ describe('a failed wasm heap', () => {
   it('is recognised from what tfjs really throws, and so is every later call', () => {
     // Takes the heap to its 4 GiB limit: a few seconds and 4 GiB of memory, once.
     const run = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', exhaustHeap], { cwd: repoRoot, encoding: 'utf8', timeout: 120_000 });
-    const lines = run.stdout.split('\n').filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as { stage: string; name: string; message: string; wasmTrap: boolean });
+    const lines = run.stdout
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as { stage: string; name: string; message: string; wasmTrap: boolean });
     const fill = lines.find((l) => l.stage === 'fill');
     const after = lines.find((l) => l.stage === 'after');
     expect(fill?.message, run.stderr).toMatch(/memory access out of bounds|Aborted|memory/i);

@@ -3,17 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { UnrecoverableError, Worker, type Job, type Processor } from 'bullmq';
 import type { Logger } from 'pino';
 import { initBackend, setRecurrentImplementation, useFastRecurrent, type BackendInfo, type BackendName, type RecurrentImplementation } from '@mlq/models';
-import {
-  cancelChannel,
-  createRedisConnection,
-  DatasetCatalog,
-  DatasetRegistry,
-  createArtifactStore,
-  ModelRegistry,
-  QueueName,
-  RedisOutageReporter,
-  type WorkerConfig,
-} from '@mlq/jobs';
+import { cancelChannel, createRedisConnection, DatasetCatalog, DatasetRegistry, createArtifactStore, ModelRegistry, QueueName, RedisOutageReporter, type WorkerConfig } from '@mlq/jobs';
 import type { ProcessorContext } from './context.ts';
 import { ModelCache, type TrainedModel } from './model-cache.ts';
 import { AbortReason } from './job-guards.ts';
@@ -72,8 +62,7 @@ function routeByName(processors: Record<string, Processor>): Processor {
 function assertGpu(config: WorkerConfig, backend: BackendInfo, log: Logger): void {
   if (config.GPU === 'off' || backend.gpu) return;
   const found = `backend ${backend.name} from ${backend.package}`;
-  const advice =
-    'needs @tensorflow/tfjs-node-gpu with its install script run, the NVIDIA driver, CUDA 11.2 and cuDNN 8.1 libraries, and a GPU (nvidia.com/gpu) assigned to the container';
+  const advice = 'needs @tensorflow/tfjs-node-gpu with its install script run, the NVIDIA driver, CUDA 11.2 and cuDNN 8.1 libraries, and a GPU (nvidia.com/gpu) assigned to the container';
   if (config.GPU === 'required') {
     throw new Error(`GPU=required but no usable GPU: ${found}. A GPU worker ${advice}; or set GPU=preferred to run on the CPU`);
   }
@@ -155,7 +144,10 @@ export async function startWorkerApp(config: WorkerConfig, log: Logger, options:
     }
   });
 
-  const metrics = config.METRICS_PORT > 0 ? await serveMetrics(createWorkerMetrics(context, workers), config.METRICS_PORT, { host: config.METRICS_HOST, health, stallLimitMs: config.LOCK_DURATION_MS }) : undefined;
+  const metrics =
+    config.METRICS_PORT > 0
+      ? await serveMetrics(createWorkerMetrics(context, workers), config.METRICS_PORT, { host: config.METRICS_HOST, health, stallLimitMs: config.LOCK_DURATION_MS })
+      : undefined;
   // Only workers that train publish a training budget (a prediction worker's memory is no promise).
   const withdrawBudget = queues.includes(QueueName.train) ? publishBudgetWhileRunning(redis, config.QUEUE_PREFIX, { workerId, ...memory.limits }, log) : async () => {};
 

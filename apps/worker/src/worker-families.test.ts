@@ -37,11 +37,31 @@ beforeAll(async () => {
   ({ app, storeDir, queues, events } = worker);
   const now = new Date().toISOString();
   await addDataset(
-    { id: 'ds_excerpt', name: 'excerpt.txt', kind: 'text', source: 'upload', description: '', format: 'text', createdAt: now, artifactKey: 'datasets/ds_excerpt/corpus.txt', summary: { bytes: corpus.length, characters: corpus.length, distinctCharacters: 60, lines: 700, unigramBitsPerChar: 4.5 } },
+    {
+      id: 'ds_excerpt',
+      name: 'excerpt.txt',
+      kind: 'text',
+      source: 'upload',
+      description: '',
+      format: 'text',
+      createdAt: now,
+      artifactKey: 'datasets/ds_excerpt/corpus.txt',
+      summary: { bytes: corpus.length, characters: corpus.length, distinctCharacters: 60, lines: 700, unigramBitsPerChar: 4.5 },
+    },
     corpus,
   );
   await addDataset(
-    { id: 'ds_smalltalk', name: 'pairs.json', kind: 'pairs', source: 'upload', description: '', format: 'json', createdAt: now, artifactKey: 'datasets/ds_smalltalk/pairs.json', summary: { pairs: smallTalkPairs.length, source: 'json', examples: [] } },
+    {
+      id: 'ds_smalltalk',
+      name: 'pairs.json',
+      kind: 'pairs',
+      source: 'upload',
+      description: '',
+      format: 'json',
+      createdAt: now,
+      artifactKey: 'datasets/ds_smalltalk/pairs.json',
+      summary: { pairs: smallTalkPairs.length, source: 'json', examples: [] },
+    },
     new TextEncoder().encode(JSON.stringify({ pairs: smallTalkPairs })),
   );
 });
@@ -120,7 +140,11 @@ describe('worker: textgen and seq2seq jobs', () => {
 
   it('textgen: a cancelled training leaves no checkpoint behind', async () => {
     const store = new FileSystemArtifactStore(storeDir);
-    const job = await queues.train.add('train', { kind: 'textgen', dataset: 'ds_excerpt', params: { units: 16, seqLength: 24, epochs: 50, checkpointEverySteps: 2 }, sampleLength: 0 }, { ...jobCatalog.train.options, jobId: createJobId('train') });
+    const job = await queues.train.add(
+      'train',
+      { kind: 'textgen', dataset: 'ds_excerpt', params: { units: 16, seqLength: 24, epochs: 50, checkpointEverySteps: 2 }, sampleLength: 0 },
+      { ...jobCatalog.train.options, jobId: createJobId('train') },
+    );
     while (!(await store.exists(`checkpoints/${job.id}/latest.json`))) await new Promise((resolve) => setTimeout(resolve, 20));
     await worker.connection.publish(cancelChannel(worker.redis.prefix), job.id!);
     await expect(job.waitUntilFinished(events.train, 30_000)).rejects.toThrow('cancelled');
@@ -142,7 +166,11 @@ describe('worker: textgen and seq2seq jobs', () => {
 
     const replies: Seq2SeqPredictResult[] = [];
     for (let i = 0; i < 100; i++) {
-      replies.push(await predict<Seq2SeqPredictResult>(i % 2 ? { model: result.modelId, message: 'hi there' } : { model: result.modelId, message: 'xyzzy qwerty', strategy: 'beam', beamWidth: 3, n: 2 }));
+      replies.push(
+        await predict<Seq2SeqPredictResult>(
+          i % 2 ? { model: result.modelId, message: 'hi there' } : { model: result.modelId, message: 'xyzzy qwerty', strategy: 'beam', beamWidth: 3, n: 2 },
+        ),
+      );
     }
     expect(replies.every((r) => r.cached && r.replies.length >= 1 && r.reply === r.replies[0]!.text)).toBe(true);
     expect(replies[0]).toMatchObject({ strategy: 'beam', unknownWords: ['xyzzy', 'qwerty'] });

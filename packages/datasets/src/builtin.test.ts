@@ -26,7 +26,13 @@ describe('builtin datasets', () => {
     const gaps = bitcoin.filter((date, i) => i > 0 && Date.parse(date) - Date.parse(bitcoin[i - 1]!) !== 86_400_000);
     expect(gaps).toEqual([]);
     expect(prices.rows('Bitcoin')[0]).toEqual({
-      date: '2013-04-28', open: 135.3, high: 135.98, low: 132.1, close: 134.21, volume: null, marketCap: 1_500_520_000,
+      date: '2013-04-28',
+      open: 135.3,
+      high: 135.98,
+      low: 132.1,
+      close: 134.21,
+      volume: null,
+      marketCap: 1_500_520_000,
     });
     expect(summary.series.find((series) => series.name === 'Neblio')).toEqual({ name: 'Neblio', rows: 11, from: '2017-09-12', to: '2017-09-22' });
 

@@ -47,10 +47,8 @@ export const builtinDatasets: readonly BuiltinDataset[] = Object.freeze([
     id: 'crypto-top100',
     name: 'Top cryptocurrencies, daily (to 22 Sep 2017)',
     kind: 'prices',
-    description:
-      'Daily OHLC prices, volume and market cap of 80 top cryptocurrencies, one series per coin (Bitcoin: 1,609 days from 28 Apr 2013).',
-    source:
-      'CoinMarketCap, scraped up to 22 Sep 2017, as shipped by the MIT-licensed "Industrial Machine Learning" talk repository.',
+    description: 'Daily OHLC prices, volume and market cap of 80 top cryptocurrencies, one series per coin (Bitcoin: 1,609 days from 28 Apr 2013).',
+    source: 'CoinMarketCap, scraped up to 22 Sep 2017, as shipped by the MIT-licensed "Industrial Machine Learning" talk repository.',
     license: 'MIT (talk repository); prices from CoinMarketCap',
     load: cached(() => loadPriceDirectory(CRYPTO_DIR)),
   },

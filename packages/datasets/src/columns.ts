@@ -18,7 +18,9 @@ export const ACCEPTED_COLUMNS = {
  * CoinMarketCap exports write `Open*` and `Close**`, other tools `adj_close`.
  */
 export function normalizeHeader(name: string): string {
-  return dropTrailingStars(name.trim().toLowerCase()).replace(/[\s_]+/g, ' ').trim();
+  return dropTrailingStars(name.trim().toLowerCase())
+    .replace(/[\s_]+/g, ' ')
+    .trim();
 }
 
 /** `Close**` → `Close`. A loop, not `/\*+$/`: that regex is quadratic on a long run of `*` followed by anything else. */

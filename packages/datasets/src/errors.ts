@@ -63,7 +63,10 @@ export class UnknownSeriesError extends MlqError {
   readonly series: string;
 
   constructor(series: string, known: readonly string[] = []) {
-    const shown = known.slice(0, 10).map((name) => `"${name}"`).join(', ');
+    const shown = known
+      .slice(0, 10)
+      .map((name) => `"${name}"`)
+      .join(', ');
     const more = known.length > 10 ? `, … (${known.length} in all)` : '';
     super('not-found', `unknown series "${series}"${known.length ? `; known: ${shown}${more}` : ''}`);
     this.name = 'UnknownSeriesError';

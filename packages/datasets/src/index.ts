@@ -20,14 +20,7 @@ export { loadPriceDirectory, readPriceCsvFile } from './load.ts';
 export { decodeUtf8Strict } from './utf8.ts';
 export { builtinDatasets, findBuiltinDataset, type BuiltinDataset } from './builtin.ts';
 
-export {
-  DEFAULT_MAX_TEXT_BYTES,
-  parseTextCorpus,
-  summarizeText,
-  type ParseTextCorpusOptions,
-  type TextCorpus,
-  type TextCorpusSummary,
-} from './text/parse-text-corpus.ts';
+export { DEFAULT_MAX_TEXT_BYTES, parseTextCorpus, summarizeText, type ParseTextCorpusOptions, type TextCorpus, type TextCorpusSummary } from './text/parse-text-corpus.ts';
 export { countLines, normalizeLineBreaks } from './text/line-breaks.ts';
 export { countCharacters, unigramCrossEntropyBits, unigramEntropyBits } from './text/unigram-entropy.ts';
 export { loadMobyDickText, resolveMobyDickDir } from './text/moby-dick.ts';
@@ -61,18 +54,7 @@ export {
   type MessengerConversationPair,
 } from './conversations/messenger-pairs.ts';
 export { parseConversationPairs, type ParseConversationPairsOptions } from './conversations/parse-conversation-pairs.ts';
-export {
-  buildDialoguePairs,
-  parseSpeeches,
-  type BuildDialoguePairsOptions,
-  type DialoguePair,
-  type Speech,
-} from './conversations/shakespeare-dialogue.ts';
-export {
-  builtinPairDatasets,
-  findBuiltinPairDataset,
-  SHAKESPEARE_DIALOGUE_MAX_WORDS,
-  type BuiltinPairDataset,
-} from './conversations/builtin-pairs.ts';
+export { buildDialoguePairs, parseSpeeches, type BuildDialoguePairsOptions, type DialoguePair, type Speech } from './conversations/shakespeare-dialogue.ts';
+export { builtinPairDatasets, findBuiltinPairDataset, SHAKESPEARE_DIALOGUE_MAX_WORDS, type BuiltinPairDataset } from './conversations/builtin-pairs.ts';
 
 export { parseWordVectors, type ParseWordVectorsOptions, type WordVectors } from './embeddings/parse-word-vectors.ts';

@@ -60,9 +60,7 @@ describe('loadPriceDirectory', () => {
 
   it('reports a broken file by name and line', async () => {
     const dir = await folder('broken', { 'ok.csv': 'Date,Close\n2017-01-01,5\n', 'Bad Coin.csv': 'Date,Close\n2017-01-01,5\n2017-01-01,6\n' });
-    await expect(loadPriceDirectory(dir)).rejects.toThrow(
-      'Bad Coin.csv line 3, column "Date": duplicate date 2017-01-01 in series "Bad Coin" (lines 2 and 3)',
-    );
+    await expect(loadPriceDirectory(dir)).rejects.toThrow('Bad Coin.csv line 3, column "Date": duplicate date 2017-01-01 in series "Bad Coin" (lines 2 and 3)');
   });
 
   it('refuses a folder without price files', async () => {

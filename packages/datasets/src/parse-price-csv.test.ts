@@ -69,7 +69,13 @@ describe('parsePriceCsv: long', () => {
     expect(collection.dates('AAPL')).toEqual(['2000-01-01', '2000-02-01']);
     expect(collection.closes('AAPL')).toEqual([25.94, 28.66]);
     expect(collection.rows('MSFT')[0]).toEqual({
-      date: '2000-01-01', open: null, high: null, low: null, close: 39.81, volume: null, marketCap: null,
+      date: '2000-01-01',
+      open: null,
+      high: null,
+      low: null,
+      close: 39.81,
+      volume: null,
+      marketCap: null,
     });
   });
 
@@ -115,8 +121,7 @@ describe('parsePriceCsv: errors', () => {
       {},
       {
         line: 1,
-        message:
-          'bad.csv line 1: missing required columns for ohlc format: date (one of "date"); close (one of "close", "price", "adj close"); found "when", "what"',
+        message: 'bad.csv line 1: missing required columns for ohlc format: date (one of "date"); close (one of "close", "price", "adj close"); found "when", "what"',
       },
     ],
     [
@@ -125,8 +130,7 @@ describe('parsePriceCsv: errors', () => {
       { format: 'long' },
       {
         line: 1,
-        message:
-          'bad.csv line 1: missing required column for long format: series (one of "symbol", "name", "series", "ticker", "coin"); found "Date", "Close"',
+        message: 'bad.csv line 1: missing required column for long format: series (one of "symbol", "name", "series", "ticker", "coin"); found "Date", "Close"',
       },
     ],
     [
@@ -141,52 +145,22 @@ describe('parsePriceCsv: errors', () => {
       {},
       { line: 3, column: 'date', message: 'bad.csv line 3, column "date": "01/02/2000" is not a date (expected YYYY-MM-DD or like "Sep 22, 2017")' },
     ],
-    [
-      'an impossible date',
-      stocks(['MSFT,Feb 30 2000,39.81']),
-      {},
-      { line: 2, column: 'date', message: 'bad.csv line 2, column "date": "Feb 30 2000" is not a valid calendar date' },
-    ],
-    [
-      'a word for a price',
-      stocks(['MSFT,Jan 1 2000,39.81', 'MSFT,Feb 1 2000,abc']),
-      {},
-      { line: 3, column: 'price', message: 'bad.csv line 3, column "price": "abc" is not a number' },
-    ],
+    ['an impossible date', stocks(['MSFT,Feb 30 2000,39.81']), {}, { line: 2, column: 'date', message: 'bad.csv line 2, column "date": "Feb 30 2000" is not a valid calendar date' }],
+    ['a word for a price', stocks(['MSFT,Jan 1 2000,39.81', 'MSFT,Feb 1 2000,abc']), {}, { line: 3, column: 'price', message: 'bad.csv line 3, column "price": "abc" is not a number' }],
     ['1.2.3', stocks(['MSFT,Jan 1 2000,1.2.3']), {}, { line: 2, column: 'price', message: 'bad.csv line 2, column "price": "1.2.3" is not a number' }],
     ['NaN', stocks(['MSFT,Jan 1 2000,NaN']), {}, { line: 2, column: 'price', message: 'bad.csv line 2, column "price": "NaN" is not a number' }],
     ['Infinity', stocks(['MSFT,Jan 1 2000,Infinity']), {}, { line: 2, column: 'price', message: 'bad.csv line 2, column "price": "Infinity" is not a number' }],
     ['1e400', stocks(['MSFT,Jan 1 2000,1e400']), {}, { line: 2, column: 'price', message: 'bad.csv line 2, column "price": "1e400" is out of range' }],
-    [
-      'a bad optional number',
-      'Date,Close,Volume\n"Sep 22, 2017",1,"1,2"\n',
-      {},
-      { line: 2, column: 'Volume', message: 'bad.csv line 2, column "Volume": "1,2" is not a number' },
-    ],
+    ['a bad optional number', 'Date,Close,Volume\n"Sep 22, 2017",1,"1,2"\n', {}, { line: 2, column: 'Volume', message: 'bad.csv line 2, column "Volume": "1,2" is not a number' }],
     [
       'a missing close ("-")',
       'Date,Open,Close\n"Sep 22, 2017",1,2\n"Sep 21, 2017",1,-\n',
       {},
       { line: 3, column: 'Close', message: 'bad.csv line 3, column "Close": missing close value ("-"); every row needs one' },
     ],
-    [
-      'an empty close',
-      stocks(['MSFT,Jan 1 2000,']),
-      {},
-      { line: 2, column: 'price', message: 'bad.csv line 2, column "price": missing close value (empty); every row needs one' },
-    ],
-    [
-      'too few fields',
-      stocks(['MSFT,Jan 1 2000,39.81', 'MSFT,Feb 1 2000']),
-      {},
-      { line: 3, message: 'bad.csv line 3: expected 3 fields like the header, found 2' },
-    ],
-    [
-      'too many fields (an unquoted "Sep 22, 2017")',
-      'Date,Close\nSep 22, 2017,3\n',
-      {},
-      { line: 2, message: 'bad.csv line 2: expected 2 fields like the header, found 3' },
-    ],
+    ['an empty close', stocks(['MSFT,Jan 1 2000,']), {}, { line: 2, column: 'price', message: 'bad.csv line 2, column "price": missing close value (empty); every row needs one' }],
+    ['too few fields', stocks(['MSFT,Jan 1 2000,39.81', 'MSFT,Feb 1 2000']), {}, { line: 3, message: 'bad.csv line 3: expected 3 fields like the header, found 2' }],
+    ['too many fields (an unquoted "Sep 22, 2017")', 'Date,Close\nSep 22, 2017,3\n', {}, { line: 2, message: 'bad.csv line 2: expected 2 fields like the header, found 3' }],
     [
       'a duplicate date',
       stocks(['MSFT,Jan 1 2000,39.81', 'AAPL,Jan 1 2000,25.94', 'MSFT,2000-01-01,36.35']),
@@ -205,18 +179,8 @@ describe('parsePriceCsv: errors', () => {
       {},
       { line: 3, column: 'Close', message: 'bad.csv line 3, column "Close": unterminated quoted field (a `"` opens here and never closes)' },
     ],
-    [
-      'an unterminated quote in the header',
-      '"Date,Close\n2017-01-01,1\n',
-      {},
-      { line: 1, message: 'bad.csv line 1: unterminated quoted field (a `"` opens here and never closes)' },
-    ],
-    [
-      'NUL bytes',
-      'Date,Close\n2017-01-01,1\u0000\n',
-      {},
-      { line: 2, message: 'bad.csv line 2: contains NUL bytes: binary data, not CSV text' },
-    ],
+    ['an unterminated quote in the header', '"Date,Close\n2017-01-01,1\n', {}, { line: 1, message: 'bad.csv line 1: unterminated quoted field (a `"` opens here and never closes)' }],
+    ['NUL bytes', 'Date,Close\n2017-01-01,1\u0000\n', {}, { line: 2, message: 'bad.csv line 2: contains NUL bytes: binary data, not CSV text' }],
   ])('reports %s', (_case, text, options, expected) => {
     const error = parseError(text, options);
     expect(error.message).toBe(expected.message);

@@ -99,8 +99,6 @@ describe('assertMinimumLength', () => {
   });
 
   it('takes values instead of a count, and a file for the message', () => {
-    expect(() => assertMinimumLength({ name: 'x', values: [1, 2] }, 3, 'window 3', 'x.csv')).toThrow(
-      'x.csv: series "x" has 2 points; window 3 needs at least 3',
-    );
+    expect(() => assertMinimumLength({ name: 'x', values: [1, 2] }, 3, 'window 3', 'x.csv')).toThrow('x.csv: series "x" has 2 points; window 3 needs at least 3');
   });
 });

@@ -22,12 +22,9 @@ describe('parseNumberCell', () => {
     expect(parseNumberCell(raw)).toEqual({ value: null });
   });
 
-  it.each(['abc', '1.2.3', 'NaN', 'Infinity', '-Infinity', '1,23', '12,3456', ',123', '$5', '0x10', '1 000', '--1', 'e5', '.'])(
-    'refuses %j',
-    (raw) => {
-      expect(parseNumberCell(raw)).toEqual({ problem: `${JSON.stringify(raw)} is not a number` });
-    },
-  );
+  it.each(['abc', '1.2.3', 'NaN', 'Infinity', '-Infinity', '1,23', '12,3456', ',123', '$5', '0x10', '1 000', '--1', 'e5', '.'])('refuses %j', (raw) => {
+    expect(parseNumberCell(raw)).toEqual({ problem: `${JSON.stringify(raw)} is not a number` });
+  });
 
   it('refuses numbers beyond the double range', () => {
     expect(parseNumberCell('1e999')).toEqual({ problem: '"1e999" is out of range' });
@@ -57,21 +54,15 @@ describe('parseDateCell', () => {
     expect(parseDateCell(raw)).toEqual({ value: iso });
   });
 
-  it.each(['09/22/2017', '22.09.2017', '2017', '20170922', '1506038400', 'Sep 2017', 'tomorrow', '2017-9-22'])(
-    'refuses %j',
-    (raw) => {
-      expect(parseDateCell(raw)).toEqual({
-        problem: `${JSON.stringify(raw)} is not a date (expected YYYY-MM-DD or like "Sep 22, 2017")`,
-      });
-    },
-  );
+  it.each(['09/22/2017', '22.09.2017', '2017', '20170922', '1506038400', 'Sep 2017', 'tomorrow', '2017-9-22'])('refuses %j', (raw) => {
+    expect(parseDateCell(raw)).toEqual({
+      problem: `${JSON.stringify(raw)} is not a date (expected YYYY-MM-DD or like "Sep 22, 2017")`,
+    });
+  });
 
-  it.each(['Feb 29, 2017', '1900-02-29', '2017-13-01', '2017-00-10', 'Sep 31, 2017', 'Foo 1, 2017', 'Jan 0 2000'])(
-    'refuses the impossible date %j',
-    (raw) => {
-      expect(parseDateCell(raw)).toEqual({ problem: `${JSON.stringify(raw)} is not a valid calendar date` });
-    },
-  );
+  it.each(['Feb 29, 2017', '1900-02-29', '2017-13-01', '2017-00-10', 'Sep 31, 2017', 'Foo 1, 2017', 'Jan 0 2000'])('refuses the impossible date %j', (raw) => {
+    expect(parseDateCell(raw)).toEqual({ problem: `${JSON.stringify(raw)} is not a valid calendar date` });
+  });
 
   it('names a missing date', () => {
     expect(parseDateCell('-').problem).toBe('the date is missing (expected YYYY-MM-DD or like "Sep 22, 2017")');

@@ -35,10 +35,7 @@ export function parseApiKeys(value: string): ApiKey[] {
     const key = scoped ? entry.slice(colon + 1) : entry;
     if (/\s/.test(key)) throw new ConfigError('API_KEYS', `${where} contains white space`);
     if (key.length < MIN_API_KEY_LENGTH) {
-      throw new ConfigError(
-        'API_KEYS',
-        `${where} is a key of ${key.length} characters; keys need at least ${MIN_API_KEY_LENGTH} (e.g. admin:$(openssl rand -hex 24))`,
-      );
+      throw new ConfigError('API_KEYS', `${where} is a key of ${key.length} characters; keys need at least ${MIN_API_KEY_LENGTH} (e.g. admin:$(openssl rand -hex 24))`);
     }
     if (keys.some((known) => known.key === key)) throw new ConfigError('API_KEYS', `${where} repeats an earlier key`);
     keys.push({ scope: scoped ? (prefix as KeyScope) : BARE_KEY_SCOPE, key });

@@ -7,8 +7,7 @@ import { parseApiKeys } from './api-keys.ts';
 export { ConfigError } from './config-error.ts';
 export * from './api-keys.ts';
 
-const Integer = (options: { default: number; minimum: number; maximum?: number; description: string }) =>
-  Type.Integer(options);
+const Integer = (options: { default: number; minimum: number; maximum?: number; description: string }) => Type.Integer(options);
 
 /** Variables shared by the API and the worker. */
 export const SharedConfigSchema = Type.Object({
@@ -62,13 +61,14 @@ export const ApiConfigSchema = Type.Composite([
       default: 32 * 1024 * 1024,
       minimum: 1024,
       description:
-        'Largest total of the message JSON files read from a Messenger export, in bytes once inflated (the zip\'s declared sizes and the bytes really inflated are both checked; a zip bomb stops here). Parsing takes about 5 times this in memory (32 MiB of JSON: 120,000 pairs, +150 MiB RSS)',
+        "Largest total of the message JSON files read from a Messenger export, in bytes once inflated (the zip's declared sizes and the bytes really inflated are both checked; a zip bomb stops here). Parsing takes about 5 times this in memory (32 MiB of JSON: 120,000 pairs, +150 MiB RSS)",
     }),
     UPLOAD_PARSE_THREADS: Integer({
       default: 1,
       minimum: 1,
       maximum: 4,
-      description: 'Worker threads of the API that parse uploads, off its event loop. Each one\'s heap is bounded by 10 × MAX_MESSENGER_JSON_BYTES or 6 × MAX_UPLOAD_BYTES (at least 256 MiB); an upload that needs more is a 413',
+      description:
+        "Worker threads of the API that parse uploads, off its event loop. Each one's heap is bounded by 10 × MAX_MESSENGER_JSON_BYTES or 6 × MAX_UPLOAD_BYTES (at least 256 MiB); an upload that needs more is a 413",
     }),
     UPLOAD_PARSE_QUEUE: Integer({
       default: 8,
@@ -111,8 +111,7 @@ export const ApiConfigSchema = Type.Composite([
     }),
     ALLOW_UNAUTHENTICATED: Type.Boolean({
       default: false,
-      description:
-        'Dangerous: with no API_KEYS, serve clients on other machines too (read and submit, no admin actions) instead of refusing them with 403',
+      description: 'Dangerous: with no API_KEYS, serve clients on other machines too (read and submit, no admin actions) instead of refusing them with 403',
     }),
     AUTH_FAILURES_PER_MINUTE: Integer({
       default: 20,
@@ -148,22 +147,27 @@ export const WorkerConfigSchema = Type.Composite([
       ['auto', 'tensorflow', 'wasm', 'cpu'].map((b) => Type.Literal(b)),
       { default: 'auto', description: 'tfjs backend: auto = tfjs-node-gpu, tfjs-node, wasm, cpu, first available' },
     ),
-    RECURRENT_LAYERS: Type.Union(['auto', 'fast', 'stock'].map((v) => Type.Literal(v)), {
-      default: 'auto',
-      description:
-        'LSTM/GRU layers the models use: fast (one input matmul, fused steps, hand-written backward pass), stock (tfjs-layers\' own), or auto: fast on the wasm and cpu backends, stock on tensorflow',
-    }),
+    RECURRENT_LAYERS: Type.Union(
+      ['auto', 'fast', 'stock'].map((v) => Type.Literal(v)),
+      {
+        default: 'auto',
+        description:
+          "LSTM/GRU layers the models use: fast (one input matmul, fused steps, hand-written backward pass), stock (tfjs-layers' own), or auto: fast on the wasm and cpu backends, stock on tensorflow",
+      },
+    ),
     TRAINING_THREADS: Type.String({
       default: 'auto',
       pattern: '^(auto|[1-9]|[1-5][0-9]|6[0-4])$',
       description:
         'Threads a training (price LSTM, text generator, chatbot) splits each batch across on the wasm and cpu backends (1-64), each with its own backend and a copy of the network, gradients averaged; auto: the CPUs this process may use (cgroup quota included) divided by TRAIN_CONCURRENCY, at most 4; tensorflow always uses 1',
     }),
-    GPU: Type.Union(['off', 'preferred', 'required'].map((v) => Type.Literal(v)), {
-      default: 'off',
-      description:
-        'For GPU workers. required: refuse to start without a usable GPU; preferred: start on the CPU with a loud warning; off: no check',
-    }),
+    GPU: Type.Union(
+      ['off', 'preferred', 'required'].map((v) => Type.Literal(v)),
+      {
+        default: 'off',
+        description: 'For GPU workers. required: refuse to start without a usable GPU; preferred: start on the CPU with a loud warning; off: no check',
+      },
+    ),
     MODEL_CACHE_BYTES: Integer({
       default: 512 * 1024 * 1024,
       minimum: 0,
@@ -172,8 +176,7 @@ export const WorkerConfigSchema = Type.Composite([
     LOCK_DURATION_MS: Integer({
       default: 60_000,
       minimum: 500,
-      description:
-        'BullMQ job lock, renewed every half of it while a job runs; one training batch must take less than that half. A worker that dies loses its jobs to others after this',
+      description: 'BullMQ job lock, renewed every half of it while a job runs; one training batch must take less than that half. A worker that dies loses its jobs to others after this',
     }),
     STALLED_INTERVAL_MS: Integer({
       default: 30_000,
@@ -183,7 +186,8 @@ export const WorkerConfigSchema = Type.Composite([
     WORKER_MEMORY_BYTES: Integer({
       default: 0,
       minimum: 0,
-      description: 'Memory this worker process may use, in bytes. 0: auto, the cgroup memory limit (a container\'s), else the machine\'s total memory. npm start gives each of its WORKERS a share',
+      description:
+        "Memory this worker process may use, in bytes. 0: auto, the cgroup memory limit (a container's), else the machine's total memory. npm start gives each of its WORKERS a share",
     }),
     TRAINING_MEMORY_CHECK: Type.Union([Type.Literal('enforce'), Type.Literal('warn')], {
       default: 'enforce',
@@ -201,11 +205,11 @@ export const WorkerConfigSchema = Type.Composite([
       default: 9464,
       minimum: 0,
       maximum: 65535,
-      description: 'Port of the worker\'s Prometheus /metrics and /healthz endpoint; 0 turns it off',
+      description: "Port of the worker's Prometheus /metrics and /healthz endpoint; 0 turns it off",
     }),
     METRICS_HOST: Type.String({
       default: '127.0.0.1',
-      description: 'Listen address of the worker\'s metrics endpoint: loopback only by default; 0.0.0.0 (the container images) for Prometheus and probes from other machines',
+      description: "Listen address of the worker's metrics endpoint: loopback only by default; 0.0.0.0 (the container images) for Prometheus and probes from other machines",
     }),
     SHUTDOWN_GRACE_MS: Integer({
       default: 25_000,

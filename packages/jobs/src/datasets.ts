@@ -17,15 +17,7 @@ import {
   type PriceCollection,
   type WordVectors,
 } from '@mlq/datasets';
-import type {
-  DatasetKind,
-  DatasetRecord,
-  DatasetRegistry,
-  PairsDatasetRecord,
-  PriceDatasetRecord,
-  TextDatasetRecord,
-  WordVectorsDatasetRecord,
-} from './registry.ts';
+import type { DatasetKind, DatasetRecord, DatasetRegistry, PairsDatasetRecord, PriceDatasetRecord, TextDatasetRecord, WordVectorsDatasetRecord } from './registry.ts';
 import { ArtifactNotFoundError, type ArtifactStore } from './store.ts';
 import { withRedisTimeout } from './redis.ts';
 

@@ -5,9 +5,7 @@ import { redactPaths, redactPathsDeep, registerSensitiveRoot } from './redact.ts
 
 describe('redactPaths', () => {
   it('hides absolute paths in the messages libraries write', () => {
-    expect(redactPaths("ENOENT: no such file or directory, open '/data/store/models/m_1/weights.bin'")).toBe(
-      "ENOENT: no such file or directory, open '<path>'",
-    );
+    expect(redactPaths("ENOENT: no such file or directory, open '/data/store/models/m_1/weights.bin'")).toBe("ENOENT: no such file or directory, open '<path>'");
     expect(redactPaths('EACCES: permission denied, mkdir /var/lib/mlq/store/datasets')).toBe('EACCES: permission denied, mkdir <path>');
     expect(redactPaths('cannot read file:///srv/mlq/store/x.json: bad')).toBe('cannot read <path>: bad');
     expect(redactPaths('open C:\\Users\\me\\store\\weights.bin failed')).toBe('open <path> failed');
@@ -17,9 +15,7 @@ describe('redactPaths', () => {
 
   it('hides the store root and the working directory wherever they are', () => {
     registerSensitiveRoot('/custom-store/artifacts');
-    expect(redactPaths('ENOSPC: no space left on device, write "/custom-store/artifacts/models/m_2/weights.bin"')).toBe(
-      'ENOSPC: no space left on device, write "<path>"',
-    );
+    expect(redactPaths('ENOSPC: no space left on device, write "/custom-store/artifacts/models/m_2/weights.bin"')).toBe('ENOSPC: no space left on device, write "<path>"');
     expect(redactPaths(`missing ${process.cwd()}/packages/x`)).toBe('missing <path>');
     expect(redactPaths('in /opaque/root/file', ['/opaque/root'])).toBe('in <path>');
   });

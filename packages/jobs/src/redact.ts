@@ -11,10 +11,7 @@ const pathTail = String.raw`(?:[^\s'"\x60<>,;:()\[\]{}]|:(?=\d))*`;
  * of the usual roots. Not preceded by a word character, so `body/params/window` and URL paths
  * such as `/v1/models` are left alone.
  */
-const absolutePath = new RegExp(
-  String.raw`(?:file:\/\/${pathTail}|(?<![\w.~-])[A-Za-z]:\\${pathTail}|(?<![\w.~/-])\/(?:${systemRoots})(?![\w.-])${pathTail})`,
-  'g',
-);
+const absolutePath = new RegExp(String.raw`(?:file:\/\/${pathTail}|(?<![\w.~-])[A-Za-z]:\\${pathTail}|(?<![\w.~/-])\/(?:${systemRoots})(?![\w.-])${pathTail})`, 'g');
 
 const sensitiveRoots = new Set<string>();
 

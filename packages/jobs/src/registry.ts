@@ -152,10 +152,7 @@ export class ModelRegistry {
     const match = modelReference.exec(reference);
     const name = match?.groups?.name ?? reference;
     const version = match?.groups?.version ?? 'latest';
-    const ids =
-      version === 'latest'
-        ? await this.redis.zrevrange(this.key('name', name), 0, 0)
-        : await this.redis.zrangebyscore(this.key('name', name), Number(version), Number(version));
+    const ids = version === 'latest' ? await this.redis.zrevrange(this.key('name', name), 0, 0) : await this.redis.zrangebyscore(this.key('name', name), Number(version), Number(version));
     const record = ids[0] ? await this.get(ids[0]) : undefined;
     if (!record) throw new ModelNotFoundError(reference);
     return record;
@@ -164,10 +161,7 @@ export class ModelRegistry {
   /** Newest first. */
   async list(options: { offset: number; limit: number; name?: string }): Promise<{ total: number; models: ModelRecord[] }> {
     const setKey = options.name ? this.key('name', options.name) : this.key('models');
-    const [total, ids] = await Promise.all([
-      this.redis.zcard(setKey),
-      this.redis.zrevrange(setKey, options.offset, options.offset + options.limit - 1),
-    ]);
+    const [total, ids] = await Promise.all([this.redis.zcard(setKey), this.redis.zrevrange(setKey, options.offset, options.offset + options.limit - 1)]);
     if (ids.length === 0) return { total, models: [] };
     const values = await this.redis.mget(ids.map((id) => this.key('model', id)));
     return { total, models: values.filter((v): v is string => v !== null).map((v) => JSON.parse(v) as ModelRecord) };
@@ -184,11 +178,7 @@ export class DatasetRegistry {
   private key = (...parts: string[]) => registryKey(this.prefix, ...parts);
 
   async add(record: DatasetRecord): Promise<void> {
-    await this.redis
-      .multi()
-      .set(this.key('dataset', record.id), JSON.stringify(record))
-      .zadd(this.key('datasets'), Date.parse(record.createdAt), record.id)
-      .exec();
+    await this.redis.multi().set(this.key('dataset', record.id), JSON.stringify(record)).zadd(this.key('datasets'), Date.parse(record.createdAt), record.id).exec();
   }
 
   async get(id: string): Promise<DatasetRecord | undefined> {

@@ -36,9 +36,7 @@ export type ForecastResult = Static<typeof ForecastResultSchema>;
 export const BatchPayloadSchema = Type.Object(
   {
     dataset: Id('Dataset id, e.g. `crypto-top100`'),
-    series: Type.Optional(
-      Type.Array(Id('Series name'), { minItems: 1, maxItems: 1000, uniqueItems: true, description: 'Default: every series of the dataset long enough for the model' }),
-    ),
+    series: Type.Optional(Type.Array(Id('Series name'), { minItems: 1, maxItems: 1000, uniqueItems: true, description: 'Default: every series of the dataset long enough for the model' })),
     architecture: Type.Optional(PriceArchitectureSchema),
     params: Type.Optional(PriceLstmParamsSchema),
     horizon: Type.Optional(HorizonSchema),

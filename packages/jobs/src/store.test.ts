@@ -4,14 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { useTestRedisClient } from '../../../test/harness/hooks.ts';
-import {
-  ArtifactNotFoundError,
-  ArtifactStoreError,
-  createArtifactStore,
-  FileSystemArtifactStore,
-  scopedArtifacts,
-  StoreQuotaExceededError,
-} from './store.ts';
+import { ArtifactNotFoundError, ArtifactStoreError, createArtifactStore, FileSystemArtifactStore, scopedArtifacts, StoreQuotaExceededError } from './store.ts';
 
 const root = await mkdtemp(path.join(tmpdir(), 'mlq-store-test-'));
 afterAll(() => rm(root, { recursive: true, force: true }));
@@ -110,12 +103,12 @@ describe('store errors name the key, never the path', () => {
     const store = new FileSystemArtifactStore(dir);
     await store.put('datasets/ds_a/data.csv', new Uint8Array([1]));
     await writeFile(path.join(dir, 'models'), 'not a folder');
-    const failure = (promise: Promise<unknown>) => promise.then(() => new Error('no error'), (error: Error) => error);
-    const errors = await Promise.all([
-      failure(store.get('datasets/ds_a')),
-      failure(store.put('models/m_b/weights.bin', new Uint8Array([1]))),
-      failure(store.get('datasets/ds_c/data.csv')),
-    ]);
+    const failure = (promise: Promise<unknown>) =>
+      promise.then(
+        () => new Error('no error'),
+        (error: Error) => error,
+      );
+    const errors = await Promise.all([failure(store.get('datasets/ds_a')), failure(store.put('models/m_b/weights.bin', new Uint8Array([1]))), failure(store.get('datasets/ds_c/data.csv'))]);
     expect(errors.map((e) => e.message)).toEqual([
       'the artifact store could not read datasets/ds_a (EISDIR)',
       'the artifact store could not write models/m_b/weights.bin (ENOTDIR)',

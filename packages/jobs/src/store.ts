@@ -38,11 +38,9 @@ export class StoreQuotaExceededError extends MlqError {
     readonly usedBytes: number,
     readonly quotaBytes: number,
   ) {
-    super(
-      'quota',
-      `the artifact store is full: ${key} needs ${bytes} bytes, ${usedBytes} of ${quotaBytes} are used (STORE_QUOTA_BYTES); ` + 'delete datasets or models to free space',
-      { details: { bytes, usedBytes, quotaBytes } },
-    );
+    super('quota', `the artifact store is full: ${key} needs ${bytes} bytes, ${usedBytes} of ${quotaBytes} are used (STORE_QUOTA_BYTES); ` + 'delete datasets or models to free space', {
+      details: { bytes, usedBytes, quotaBytes },
+    });
     this.name = 'StoreQuotaExceededError';
   }
 }
@@ -246,15 +244,11 @@ export class MeteredArtifactStore implements ArtifactStore {
   async put(key: string, data: Uint8Array): Promise<void> {
     assertKey(key);
     const { group, rest } = splitGroup(key);
-    const [admitted, used, old] = (await this.options.redis.eval(
-      reserveScript,
-      2,
-      this.key('bytes'),
-      this.key('files', group),
-      rest,
-      data.byteLength,
-      this.options.quotaBytes,
-    )) as [number, number, number];
+    const [admitted, used, old] = (await this.options.redis.eval(reserveScript, 2, this.key('bytes'), this.key('files', group), rest, data.byteLength, this.options.quotaBytes)) as [
+      number,
+      number,
+      number,
+    ];
     if (admitted !== 1) throw new StoreQuotaExceededError(key, data.byteLength, used, this.options.quotaBytes);
     try {
       await this.inner.put(key, data);

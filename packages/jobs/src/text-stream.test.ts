@@ -30,7 +30,7 @@ const collect = (reader: SharedTextStreamReader, jobId: string) => {
 };
 
 describe('SharedTextStreamReader', () => {
-  it('reads many jobs\' streams over one connection, each from its start, in order, and adds a stream while blocked', async () => {
+  it("reads many jobs' streams over one connection, each from its start, in order, and adds a stream while blocked", async () => {
     // A block far longer than the test: a stream added meanwhile must be read at once (CLIENT UNBLOCK), not after it.
     const reader = new SharedTextStreamReader(new Redis(redis.url, { maxRetriesPerRequest: null }), control, redis.prefix, { blockMs: 600_000 });
     const early = new TextStreamWriter(writer, redis.prefix, 'pr_early', 1);
@@ -72,7 +72,10 @@ describe('SharedTextStreamReader', () => {
     await w.flush();
     await subscription.finish();
     await new Promise((r) => setTimeout(r, 150));
-    expect(entries).toEqual([{ type: 'reset', attempt: 1 }, { type: 'text', text: 'partial' }]);
+    expect(entries).toEqual([
+      { type: 'reset', attempt: 1 },
+      { type: 'text', text: 'partial' },
+    ]);
     expect(reader.size).toBe(0);
     reader.close();
   });

@@ -56,7 +56,11 @@ export class TextStreamWriter {
   }
 
   private async append(fields: [string, string]): Promise<void> {
-    await this.redis.multi().xadd(this.key, '*', ...fields).expire(this.key, TEXT_STREAM_TTL_SECONDS).exec();
+    await this.redis
+      .multi()
+      .xadd(this.key, '*', ...fields)
+      .expire(this.key, TEXT_STREAM_TTL_SECONDS)
+      .exec();
   }
 }
 

@@ -125,13 +125,15 @@ describe('UsageIndex (real Redis, real BullMQ jobs)', () => {
       await datasets.add(dataset(dsId));
       const enqueue = () => {
         const id = jobId();
-        return usage.enqueue({ queue: 'train', id }, [{ type: 'dataset', id: dsId }], () => queue.add('train', { dataset: dsId }, { jobId: id })).then(
-          () => id,
-          (error: unknown) => {
-            expect(error).toBeInstanceOf(DatasetNotFoundError);
-            return undefined;
-          },
-        );
+        return usage
+          .enqueue({ queue: 'train', id }, [{ type: 'dataset', id: dsId }], () => queue.add('train', { dataset: dsId }, { jobId: id }))
+          .then(
+            () => id,
+            (error: unknown) => {
+              expect(error).toBeInstanceOf(DatasetNotFoundError);
+              return undefined;
+            },
+          );
       };
       const before = Array.from({ length: round % 6 }, enqueue);
       const deletion = usage.deleteDatasetRecord(dsId).then(

@@ -41,14 +41,11 @@ export class BuiltinDatasetError extends MlqError {
   }
 }
 
-export const isBuiltinDataset = (id: string): boolean =>
-  Boolean(findBuiltinDataset(id) ?? findBuiltinTextDataset(id) ?? findBuiltinPairDataset(id));
+export const isBuiltinDataset = (id: string): boolean => Boolean(findBuiltinDataset(id) ?? findBuiltinTextDataset(id) ?? findBuiltinPairDataset(id));
 
 /** The datasets a training job reads: its dataset and, for a chatbot, its word vectors. */
 export function trainingUses(payload: { dataset: string; wordVectors?: string | undefined }): ResourceUse[] {
-  return [payload.dataset, payload.wordVectors]
-    .filter((id): id is string => typeof id === 'string' && id.length > 0)
-    .map((id) => ({ type: 'dataset', id }));
+  return [payload.dataset, payload.wordVectors].filter((id): id is string => typeof id === 'string' && id.length > 0).map((id) => ({ type: 'dataset', id }));
 }
 
 /**
@@ -229,14 +226,7 @@ export class UsageIndex {
 
   /** Deletes model records (all of them, or none when one is in use: `ResourceInUseError`); returns those deleted. */
   async deleteModelRecords(ids: readonly string[]): Promise<ModelRecord[]> {
-    const [outcome, ...rest] = (await this.redis.eval(
-      deleteModelsScript,
-      1,
-      registryKey(this.prefix, 'models'),
-      this.prefix,
-      ENQUEUE_GRACE_MS,
-      ...ids,
-    )) as string[];
+    const [outcome, ...rest] = (await this.redis.eval(deleteModelsScript, 1, registryKey(this.prefix, 'models'), this.prefix, ENQUEUE_GRACE_MS, ...ids)) as string[];
     if (outcome === 'busy') throw new ResourceInUseError({ type: 'model', id: rest[0]! }, splitMember(rest[1]!));
     return rest.map((json) => JSON.parse(json) as ModelRecord);
   }

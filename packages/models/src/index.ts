@@ -12,7 +12,17 @@ export { DataParallelGradients } from './parallel/data-parallel.ts';
 export { usableTrainingThreads } from './parallel/threads.ts';
 export type { ObjectiveSpec } from './parallel/objective.ts';
 export { meanSquaredErrorObjective, splitTensorBatch, type TensorShard } from './parallel/mean-squared-error.ts';
-export { FastGRU, FastLSTM, createGruLayer, createLstmLayer, setRecurrentImplementation, useFastRecurrent, type GRULayerArgs, type LSTMLayerArgs, type RecurrentImplementation } from './recurrent/fast-layers.ts';
+export {
+  FastGRU,
+  FastLSTM,
+  createGruLayer,
+  createLstmLayer,
+  setRecurrentImplementation,
+  useFastRecurrent,
+  type GRULayerArgs,
+  type LSTMLayerArgs,
+  type RecurrentImplementation,
+} from './recurrent/fast-layers.ts';
 export { gruSequence, type GruSequenceOptions, type GruSequenceResult, type GruWeights } from './recurrent/gru-sequence.ts';
 export { lstmSequence, type LstmSequenceOptions, type LstmSequenceResult, type LstmWeights } from './recurrent/lstm-sequence.ts';
 export type { RecurrentActivation } from './recurrent/activations.ts';

@@ -5,7 +5,7 @@ import { PriceLstmParamsSchema, priceLstmDefaults, resolveSeq2SeqParams, resolve
 
 const resolvePrice = (given: Partial<PriceLstmSettings>) => resolveParams(PriceLstmParamsSchema, priceLstmDefaults, given, 'price LSTM');
 
-describe('resolveParams: one schema, the model library\'s messages', () => {
+describe("resolveParams: one schema, the model library's messages", () => {
   it('fills defaults under the given values and leaves undefined ones at their default', () => {
     expect(resolvePrice({ window: 30, units1: undefined })).toEqual({ ...priceLstmDefaults, window: 30 });
   });

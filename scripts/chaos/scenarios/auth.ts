@@ -8,7 +8,9 @@ import type { ChaosContext, Scenario } from '../context.ts';
 const BOARD = '/admin/queues';
 const keys = { admin: 'chaos-admin-key-5f1c9a7e2b', submit: 'chaos-submit-key-8d3e0c4a61', read: 'chaos-read-key-2a9b7f5d0e3c' };
 /** `scope:key`, the scoped form of API_KEYS. */
-const apiKeys = Object.entries(keys).map(([scope, key]) => `${scope}:${key}`).join(',');
+const apiKeys = Object.entries(keys)
+  .map(([scope, key]) => `${scope}:${key}`)
+  .join(',');
 
 interface Probe {
   method: string;
@@ -48,7 +50,10 @@ const validBodies: Record<string, { body: string; contentType: string }> = {
   },
   'POST /v1/batches': { body: JSON.stringify({ dataset: 'crypto-top100', series: ['Bitcoin'], params: { window: 10, units1: 4, units2: 4, epochs: 1 } }), contentType: 'application/json' },
   'POST /v1/predict': { body: JSON.stringify({ model: 'none', horizon: 3 }), contentType: 'application/json' },
-  'POST /v1/datasets': { body: 'Date,Close\n' + Array.from({ length: 60 }, (_, i) => `2017-0${1 + Math.floor(i / 28)}-${String(1 + (i % 28)).padStart(2, '0')},${100 + i}`).join('\n') + '\n', contentType: 'text/csv' },
+  'POST /v1/datasets': {
+    body: 'Date,Close\n' + Array.from({ length: 60 }, (_, i) => `2017-0${1 + Math.floor(i / 28)}-${String(1 + (i % 28)).padStart(2, '0')},${100 + i}`).join('\n') + '\n',
+    contentType: 'text/csv',
+  },
 };
 
 function probes(doc: OpenApiDocument, jobId: string): Probe[] {
@@ -56,7 +61,14 @@ function probes(doc: OpenApiDocument, jobId: string): Probe[] {
   for (const [method, template] of operations(doc)) {
     if (!template.startsWith('/v1')) continue;
     const valid = validBodies[`${method} ${template}`];
-    list.push({ method, path: fill(template, jobId), route: `${method} ${template}`, board: false, body: valid?.body ?? (method === 'POST' ? '{}' : undefined), contentType: valid?.contentType ?? 'application/json' });
+    list.push({
+      method,
+      path: fill(template, jobId),
+      route: `${method} ${template}`,
+      board: false,
+      body: valid?.body ?? (method === 'POST' ? '{}' : undefined),
+      contentType: valid?.contentType ?? 'application/json',
+    });
   }
   for (const [method, route] of boardRoutes()) {
     const path = `${BOARD}${route === '/' ? '' : fill(route, jobId)}`;
@@ -91,7 +103,12 @@ interface ProbeResult {
   bypasses: string[];
 }
 
-async function runProbes(client: HttpClient, list: Probe[], credentials: Array<[string, Record<string, string>]>, counts: (probe: Probe, credential: string) => boolean): Promise<ProbeResult> {
+async function runProbes(
+  client: HttpClient,
+  list: Probe[],
+  credentials: Array<[string, Record<string, string>]>,
+  counts: (probe: Probe, credential: string) => boolean,
+): Promise<ProbeResult> {
   const jobs: Array<() => Promise<void>> = [];
   const result: ProbeResult = { requests: 0, bypasses: [] };
   for (const probe of list) {
@@ -111,9 +128,11 @@ async function runProbes(client: HttpClient, list: Probe[], credentials: Array<[
     }
   }
   let next = 0;
-  await Promise.all(Array.from({ length: 16 }, async () => {
-    while (next < jobs.length) await jobs[next++]!();
-  }));
+  await Promise.all(
+    Array.from({ length: 16 }, async () => {
+      while (next < jobs.length) await jobs[next++]!();
+    }),
+  );
   return result;
 }
 
@@ -147,17 +166,27 @@ async function keyedApi(context: ChaosContext): Promise<ChaosRow[]> {
     const window = system.probe.window();
     const probeClient = system.client(stats, api);
     const wrong = 'chaos-wrong-key-000000000000';
-    const anonymous = await runProbes(probeClient, list, [
-      ['no key', {}],
-      ['wrong bearer', bearer(wrong)],
-      ['wrong basic', basic(wrong)],
-    ], () => true);
+    const anonymous = await runProbes(
+      probeClient,
+      list,
+      [
+        ['no key', {}],
+        ['wrong bearer', bearer(wrong)],
+        ['wrong basic', basic(wrong)],
+      ],
+      () => true,
+    );
     // Scopes: only admin keys act on the dashboard; a read key submits nothing.
     const writes = (p: Probe) => p.method !== 'GET' && p.method !== 'HEAD';
-    const scopedProbes = await runProbes(probeClient, list, [
-      ['submit key', bearer(keyOf('submit'))],
-      ['read key', bearer(keyOf('read'))],
-    ], (probe, credential) => writes(probe) && (probe.board || credential === 'read key'));
+    const scopedProbes = await runProbes(
+      probeClient,
+      list,
+      [
+        ['submit key', bearer(keyOf('submit'))],
+        ['read key', bearer(keyOf('read'))],
+      ],
+      (probe, credential) => writes(probe) && (probe.board || credential === 'read key'),
+    );
     const bypasses = [...anonymous.bypasses, ...scopedProbes.bypasses];
     const base = rowFrom(
       {
@@ -184,7 +213,23 @@ async function keylessFromNetwork(context: ChaosContext): Promise<ChaosRow[]> {
   const scenario = 'auth probes, no API_KEYS, from a non-loopback address';
   const finding = 'Defaults: no API keys, listening on 0.0.0.0, dashboard writable';
   if (!address) {
-    return [{ scenario, finding, faults: 0, jobs: 0, lost: 0, duplicated: 0, failed: 0, serverErrors: 0, bypasses: 0, worstProbeMs: null, worstRequestMs: null, outcome: 'skipped: this machine has no non-loopback IPv4 address', missed: [] }];
+    return [
+      {
+        scenario,
+        finding,
+        faults: 0,
+        jobs: 0,
+        lost: 0,
+        duplicated: 0,
+        failed: 0,
+        serverErrors: 0,
+        bypasses: 0,
+        worstProbeMs: null,
+        worstRequestMs: null,
+        outcome: 'skipped: this machine has no non-loopback IPv4 address',
+        missed: [],
+      },
+    ];
   }
   const stats = new RequestStats();
   let api: Awaited<ReturnType<typeof system.startApi>>;
@@ -193,7 +238,23 @@ async function keylessFromNetwork(context: ChaosContext): Promise<ChaosRow[]> {
   } catch (error) {
     // Refusing to serve a network address without keys is one secure answer.
     const why = error instanceof Error ? error.message.slice(0, 300) : String(error);
-    return [{ scenario, finding, faults: 1, jobs: 0, lost: 0, duplicated: 0, failed: 0, serverErrors: 0, bypasses: 0, worstProbeMs: null, worstRequestMs: null, outcome: `the API refused to start keyless on 0.0.0.0: ${why}`, missed: [] }];
+    return [
+      {
+        scenario,
+        finding,
+        faults: 1,
+        jobs: 0,
+        lost: 0,
+        duplicated: 0,
+        failed: 0,
+        serverErrors: 0,
+        bypasses: 0,
+        worstProbeMs: null,
+        worstRequestMs: null,
+        outcome: `the API refused to start keyless on 0.0.0.0: ${why}`,
+        missed: [],
+      },
+    ];
   }
   try {
     const port = new URL(api.url).port;

@@ -21,7 +21,12 @@ export const fuzz: Scenario = {
     const seed = Math.floor(context.random() * 2 ** 31);
     const generated = fc.sample(requestArbitrary(doc), { numRuns: scale.fuzzRequests, seed });
     // The upload route reads raw and multipart bodies outside the JSON schema: broken multipart bodies too.
-    const uploads = Array.from({ length: 16 }, (_, i) => ({ method: 'POST', url: `/v1/datasets?kind=${['prices', 'text', 'pairs', 'messenger'][i % 4]}`, ...multipartBody('Date,Close\n"Sep 22, 2017",1\n', i), what: 'POST /v1/datasets (multipart)' }));
+    const uploads = Array.from({ length: 16 }, (_, i) => ({
+      method: 'POST',
+      url: `/v1/datasets?kind=${['prices', 'text', 'pairs', 'messenger'][i % 4]}`,
+      ...multipartBody('Date,Close\n"Sep 22, 2017",1\n', i),
+      what: 'POST /v1/datasets (multipart)',
+    }));
     const requests = [...generated, ...uploads];
     const window = system.probe.window();
     const noAnswer: string[] = [];

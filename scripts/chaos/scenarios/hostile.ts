@@ -46,14 +46,20 @@ async function hostileCase(
     const row = rowFrom({ ...base, faults: 1, outcome: result.outcome, missed: result.missed ?? [], details: result.details }, result.account, stats, window.end());
     return result.untimed ? { ...row, worstRequestMs: null } : row;
   } catch (error) {
-    const row = rowFrom({ ...base, faults: 1, outcome: 'scenario error', missed: [`scenario error: ${error instanceof Error ? error.message : String(error)}`] }, undefined, stats, window.end());
+    const row = rowFrom(
+      { ...base, faults: 1, outcome: 'scenario error', missed: [`scenario error: ${error instanceof Error ? error.message : String(error)}`] },
+      undefined,
+      stats,
+      window.end(),
+    );
     return row;
   } finally {
     if (dedicated) await context.system.stopApi(dedicated, 'SIGKILL');
   }
 }
 
-const statusOutcome = (status: number, ms: number, text: string) => `${status || 'no answer'} in ${Math.round(ms)} ms${status >= 400 ? `: ${String(JSON.parse(text || '{}')?.message ?? '').slice(0, 140)}` : ''}`;
+const statusOutcome = (status: number, ms: number, text: string) =>
+  `${status || 'no answer'} in ${Math.round(ms)} ms${status >= 400 ? `: ${String(JSON.parse(text || '{}')?.message ?? '').slice(0, 140)}` : ''}`;
 const safeStatusOutcome = (status: number, ms: number, text: string) => {
   try {
     return statusOutcome(status, ms, text);
@@ -94,17 +100,28 @@ async function runOversized(context: ChaosContext, stats: RequestStats, payload:
 
 async function uploadHeader(context: ChaosContext): Promise<ChaosRow> {
   const stars = context.scale.headerStars;
-  return hostileCase(context, { scenario: `CSV header of ${stars.toLocaleString('en-US')} * and one more character`, finding: 'CSV header of 40,000/80,000/160,000 * (quadratic regex)' }, async (stats, api) => {
-    const client = context.system.client(stats, api);
-    const answer = await client.request('POST', '/v1/datasets?name=stars.csv', { raw: `${'*'.repeat(stars)}x\n1\n`, headers: { 'content-type': 'text/csv' } });
-    return { outcome: safeStatusOutcome(answer.status, answer.ms, answer.text), missed: answer.status >= 400 && answer.status < 500 ? [] : [`answered ${answer.status}, not a 4xx`] };
-  }, { dedicatedPrefix: 'header' });
+  return hostileCase(
+    context,
+    { scenario: `CSV header of ${stars.toLocaleString('en-US')} * and one more character`, finding: 'CSV header of 40,000/80,000/160,000 * (quadratic regex)' },
+    async (stats, api) => {
+      const client = context.system.client(stats, api);
+      const answer = await client.request('POST', '/v1/datasets?name=stars.csv', { raw: `${'*'.repeat(stars)}x\n1\n`, headers: { 'content-type': 'text/csv' } });
+      return { outcome: safeStatusOutcome(answer.status, answer.ms, answer.text), missed: answer.status >= 400 && answer.status < 500 ? [] : [`answered ${answer.status}, not a 4xx`] };
+    },
+    { dedicatedPrefix: 'header' },
+  );
 }
 
 async function batchChild365(context: ChaosContext): Promise<ChaosRow> {
   return hostileCase(context, { scenario: 'batch child with window 365, horizon 365', finding: 'a batch child with window 365 and horizon 365 (lock lost)' }, async (stats) => {
     const client = context.system.client(stats);
-    const answer = await client.post('/v1/batches', { dataset: 'crypto-top100', series: ['Bitcoin'], architecture: 'lstm', params: { window: 365, units1: 8, units2: 8, epochs: 1, batchSize: 256 }, horizon: 365 });
+    const answer = await client.post('/v1/batches', {
+      dataset: 'crypto-top100',
+      series: ['Bitcoin'],
+      architecture: 'lstm',
+      params: { window: 365, units1: 8, units2: 8, epochs: 1, batchSize: 256 },
+      horizon: 365,
+    });
     if (answer.status !== 202) return { outcome: safeStatusOutcome(answer.status, answer.ms, answer.text), missed: answer.status === 400 ? [] : [`answered ${answer.status}`] };
     const account = await settleJobs(context.system, client, [{ id: answer.json.batchId, type: 'batch' }], context.scale.scale === 'ci' ? 60_000 : context.scale.settleMs);
     const child = account.views.get(answer.json.batchId)?.series?.[0];
@@ -121,43 +138,72 @@ async function batchChild365(context: ChaosContext): Promise<ChaosRow> {
 }
 
 async function validationSplit(context: ChaosContext): Promise<ChaosRow> {
-  return hostileCase(context, { scenario: 'text-generator training with validationSplit 1e-8', finding: 'a text-generator training with validationSplit 1e-8 (pre-check loop)' }, async (stats, api) => {
-    // Its own prefix: no worker runs what it accepts.
-    const client = context.system.client(stats, api);
-    const answer = await client.post('/v1/train', { kind: 'textgen', dataset: 'tinyshakespeare', params: { validationSplit: 1e-8 } }, { timeoutMs: 60_000 });
-    return { outcome: safeStatusOutcome(answer.status, answer.ms, answer.text), missed: answer.status >= 500 || answer.status === 0 ? [`answered ${answer.status || 'nothing'}`] : [] };
-  }, { dedicatedPrefix: 'split' });
+  return hostileCase(
+    context,
+    { scenario: 'text-generator training with validationSplit 1e-8', finding: 'a text-generator training with validationSplit 1e-8 (pre-check loop)' },
+    async (stats, api) => {
+      // Its own prefix: no worker runs what it accepts.
+      const client = context.system.client(stats, api);
+      const answer = await client.post('/v1/train', { kind: 'textgen', dataset: 'tinyshakespeare', params: { validationSplit: 1e-8 } }, { timeoutMs: 60_000 });
+      return { outcome: safeStatusOutcome(answer.status, answer.ms, answer.text), missed: answer.status >= 500 || answer.status === 0 ? [`answered ${answer.status || 'nothing'}`] : [] };
+    },
+    { dedicatedPrefix: 'split' },
+  );
 }
 
 async function nonFinite(context: ChaosContext): Promise<ChaosRow> {
-  return hostileCase(context, { scenario: 'non-finite numbers and broken multipart', finding: 'limit/offset Infinity, 1e309; "Infinity" in predict fields; truncated multipart; multipart without boundary' }, async (stats) => {
-    const client = context.system.client(stats);
-    const model = await context.fixtures.priceModel();
-    const cases: Array<[string, () => Promise<{ status: number }>]> = [];
-    for (const route of ['/v1/jobs', '/v1/models']) {
-      for (const value of ['Infinity', '-Infinity', '1e309', 'NaN', '-1', '1.5']) {
-        for (const param of ['limit', 'offset']) cases.push([`GET ${route}?${param}=${value}`, () => client.get(`${route}?${param}=${value}`)]);
+  return hostileCase(
+    context,
+    { scenario: 'non-finite numbers and broken multipart', finding: 'limit/offset Infinity, 1e309; "Infinity" in predict fields; truncated multipart; multipart without boundary' },
+    async (stats) => {
+      const client = context.system.client(stats);
+      const model = await context.fixtures.priceModel();
+      const cases: Array<[string, () => Promise<{ status: number }>]> = [];
+      for (const route of ['/v1/jobs', '/v1/models']) {
+        for (const value of ['Infinity', '-Infinity', '1e309', 'NaN', '-1', '1.5']) {
+          for (const param of ['limit', 'offset']) cases.push([`GET ${route}?${param}=${value}`, () => client.get(`${route}?${param}=${value}`)]);
+        }
       }
-    }
-    for (const field of ['horizon']) {
-      for (const value of ['"Infinity"', '"1e309"', '1e309', '"NaN"', '-1e309']) {
-        cases.push([`POST /v1/predict {${field}: ${value}}`, () => client.request('POST', '/v1/predict', { raw: `{"model":${JSON.stringify(model)},"${field}":${value}}`, headers: { 'content-type': 'application/json' } })]);
+      for (const field of ['horizon']) {
+        for (const value of ['"Infinity"', '"1e309"', '1e309', '"NaN"', '-1e309']) {
+          cases.push([
+            `POST /v1/predict {${field}: ${value}}`,
+            () => client.request('POST', '/v1/predict', { raw: `{"model":${JSON.stringify(model)},"${field}":${value}}`, headers: { 'content-type': 'application/json' } }),
+          ]);
+        }
       }
-    }
-    for (const value of ['"Infinity"', '1e309', '"1e3"']) {
-      cases.push([`POST /v1/predict {history: [${value}, …]}`, () => client.request('POST', '/v1/predict', { raw: `{"model":${JSON.stringify(model)},"horizon":2,"history":[${Array(60).fill(value).join(',')}]}`, headers: { 'content-type': 'application/json' } })]);
-      cases.push([`POST /v1/train {params.learningRate: ${value}}`, () => client.request('POST', '/v1/train', { raw: `{"kind":"price","dataset":"crypto-top100","series":"Bitcoin","params":{"learningRate":${value}}}`, headers: { 'content-type': 'application/json' } })]);
-    }
-    const part = '--b\r\ncontent-disposition: form-data; name="file"; filename="a.csv"\r\ncontent-type: text/csv\r\n\r\nDate,Close\n';
-    cases.push(['POST /v1/datasets multipart without boundary', () => client.request('POST', '/v1/datasets', { raw: `${part}\r\n--b--\r\n`, headers: { 'content-type': 'multipart/form-data' } })]);
-    cases.push(['POST /v1/datasets truncated multipart', () => client.request('POST', '/v1/datasets', { raw: part, headers: { 'content-type': 'multipart/form-data; boundary=b' } })]);
-    const wrong: string[] = [];
-    for (const [what, send] of cases) {
-      const { status } = await send();
-      if (status < 400 || status >= 500) wrong.push(`${status} ${what}`);
-    }
-    return { outcome: `${cases.length - wrong.length}/${cases.length} answered 4xx`, missed: wrong.length ? [`${wrong.length} not a 4xx`] : [], details: wrong };
-  });
+      for (const value of ['"Infinity"', '1e309', '"1e3"']) {
+        cases.push([
+          `POST /v1/predict {history: [${value}, …]}`,
+          () =>
+            client.request('POST', '/v1/predict', {
+              raw: `{"model":${JSON.stringify(model)},"horizon":2,"history":[${Array(60).fill(value).join(',')}]}`,
+              headers: { 'content-type': 'application/json' },
+            }),
+        ]);
+        cases.push([
+          `POST /v1/train {params.learningRate: ${value}}`,
+          () =>
+            client.request('POST', '/v1/train', {
+              raw: `{"kind":"price","dataset":"crypto-top100","series":"Bitcoin","params":{"learningRate":${value}}}`,
+              headers: { 'content-type': 'application/json' },
+            }),
+        ]);
+      }
+      const part = '--b\r\ncontent-disposition: form-data; name="file"; filename="a.csv"\r\ncontent-type: text/csv\r\n\r\nDate,Close\n';
+      cases.push([
+        'POST /v1/datasets multipart without boundary',
+        () => client.request('POST', '/v1/datasets', { raw: `${part}\r\n--b--\r\n`, headers: { 'content-type': 'multipart/form-data' } }),
+      ]);
+      cases.push(['POST /v1/datasets truncated multipart', () => client.request('POST', '/v1/datasets', { raw: part, headers: { 'content-type': 'multipart/form-data; boundary=b' } })]);
+      const wrong: string[] = [];
+      for (const [what, send] of cases) {
+        const { status } = await send();
+        if (status < 400 || status >= 500) wrong.push(`${status} ${what}`);
+      }
+      return { outcome: `${cases.length - wrong.length}/${cases.length} answered 4xx`, missed: wrong.length ? [`${wrong.length} not a 4xx`] : [], details: wrong };
+    },
+  );
 }
 
 async function deepListing(context: ChaosContext): Promise<ChaosRow> {
@@ -180,14 +226,21 @@ async function deepListing(context: ChaosContext): Promise<ChaosRow> {
     await queue.close();
     connection.disconnect();
   }
-  return hostileCase(context, { scenario: `${scale.parallelListings} × GET /v1/jobs?offset=100000 with ${count.toLocaleString('en-US')} retained jobs`, finding: 'GET /v1/jobs?offset=100000 with many retained jobs' }, async (stats, api) => {
-    const client = system.client(stats, api);
-    const before = await memoryMiB(api.process.child.pid);
-    const answers = await Promise.all(Array.from({ length: scale.parallelListings }, () => client.get('/v1/jobs?offset=100000')));
-    const after = await memoryMiB(api.process.child.pid);
-    const statuses = [...new Set(answers.map((a) => a.status))].join(', ');
-    return { outcome: `statuses ${statuses}; slowest ${Math.round(Math.max(...answers.map((a) => a.ms)))} ms; API RSS ${before?.rss ?? '?'} → ${after?.rss ?? '?'} MiB (peak ${after?.peak ?? '?'})` };
-  }, { dedicatedPrefix: 'listing' });
+  return hostileCase(
+    context,
+    { scenario: `${scale.parallelListings} × GET /v1/jobs?offset=100000 with ${count.toLocaleString('en-US')} retained jobs`, finding: 'GET /v1/jobs?offset=100000 with many retained jobs' },
+    async (stats, api) => {
+      const client = system.client(stats, api);
+      const before = await memoryMiB(api.process.child.pid);
+      const answers = await Promise.all(Array.from({ length: scale.parallelListings }, () => client.get('/v1/jobs?offset=100000')));
+      const after = await memoryMiB(api.process.child.pid);
+      const statuses = [...new Set(answers.map((a) => a.status))].join(', ');
+      return {
+        outcome: `statuses ${statuses}; slowest ${Math.round(Math.max(...answers.map((a) => a.ms)))} ms; API RSS ${before?.rss ?? '?'} → ${after?.rss ?? '?'} MiB (peak ${after?.peak ?? '?'})`,
+      };
+    },
+    { dedicatedPrefix: 'listing' },
+  );
 }
 
 async function zipBomb(context: ChaosContext): Promise<ChaosRow> {
@@ -196,19 +249,24 @@ async function zipBomb(context: ChaosContext): Promise<ChaosRow> {
   Buffer.from('{"participants":[{"name":"A"},{"name":"B"}],"messages":[').copy(inflated, 0);
   Buffer.from(']}').copy(inflated, inflated.length - 2);
   const zip = Buffer.from(zipSync({ 'messages/inbox/a_1/message_1.json': inflated }, { level: 9 }));
-  return hostileCase(context, { scenario: `${Math.round(zip.length / 1024)} KiB zip inflating to ${mib} MiB (messenger upload)`, finding: 'a 400 KB Messenger zip that inflates to 400 MiB' }, async (stats, api) => {
-    const client = context.system.client(stats, api);
-    const pid = api.process.child.pid;
-    const before = await memoryMiB(pid);
-    const answer = await client.request('POST', '/v1/datasets?kind=messenger&owner=A', { raw: zip, headers: { 'content-type': 'application/zip' } });
-    const after = await memoryMiB(pid);
-    const grew = before && after ? after.peak - before.peak : 0;
-    const missed = [
-      ...(answer.status >= 500 || answer.status === 0 ? [`answered ${answer.status}`] : []),
-      ...(grew > mib / 2 ? [`API peak memory grew ${grew} MiB: the archive was inflated in memory`] : []),
-    ];
-    return { outcome: `${safeStatusOutcome(answer.status, answer.ms, answer.text)}; API peak RSS ${before?.peak ?? '?'} → ${after?.peak ?? '?'} MiB`, missed };
-  }, { dedicatedPrefix: 'zip' });
+  return hostileCase(
+    context,
+    { scenario: `${Math.round(zip.length / 1024)} KiB zip inflating to ${mib} MiB (messenger upload)`, finding: 'a 400 KB Messenger zip that inflates to 400 MiB' },
+    async (stats, api) => {
+      const client = context.system.client(stats, api);
+      const pid = api.process.child.pid;
+      const before = await memoryMiB(pid);
+      const answer = await client.request('POST', '/v1/datasets?kind=messenger&owner=A', { raw: zip, headers: { 'content-type': 'application/zip' } });
+      const after = await memoryMiB(pid);
+      const grew = before && after ? after.peak - before.peak : 0;
+      const missed = [
+        ...(answer.status >= 500 || answer.status === 0 ? [`answered ${answer.status}`] : []),
+        ...(grew > mib / 2 ? [`API peak memory grew ${grew} MiB: the archive was inflated in memory`] : []),
+      ];
+      return { outcome: `${safeStatusOutcome(answer.status, answer.ms, answer.text)}; API peak RSS ${before?.peak ?? '?'} → ${after?.peak ?? '?'} MiB`, missed };
+    },
+    { dedicatedPrefix: 'zip' },
+  );
 }
 
 /** The hostile inputs of the issue's findings, each with its outcome and the worst /healthz while it ran. */
@@ -217,9 +275,30 @@ export const hostile: Scenario = {
   async run(context) {
     const rows: ChaosRow[] = [];
     rows.push(await uploadHeader(context));
-    rows.push(await oversized(context, 'price LSTM window 365, horizon 365', { kind: 'price', architecture: 'lstm', dataset: 'crypto-top100', series: 'Bitcoin', params: { window: 365, epochs: 1 }, horizon: 365 }));
-    rows.push(await oversized(context, 'text generator at its maxima', { kind: 'textgen', dataset: 'tinyshakespeare', params: { layers: 3, units: 1024, seqLength: 200, batchSize: 1024, epochs: 1 } }));
-    rows.push(await oversized(context, 'chatbot at its maxima', { kind: 'seq2seq', dataset: 'tinyshakespeare-dialogue', params: { embeddingSize: 1024, units: 1024, maxVocabulary: 50_000, maxInputLength: 100, maxReplyLength: 100, batchSize: 1024, epochs: 1 } }));
+    rows.push(
+      await oversized(context, 'price LSTM window 365, horizon 365', {
+        kind: 'price',
+        architecture: 'lstm',
+        dataset: 'crypto-top100',
+        series: 'Bitcoin',
+        params: { window: 365, epochs: 1 },
+        horizon: 365,
+      }),
+    );
+    rows.push(
+      await oversized(context, 'text generator at its maxima', {
+        kind: 'textgen',
+        dataset: 'tinyshakespeare',
+        params: { layers: 3, units: 1024, seqLength: 200, batchSize: 1024, epochs: 1 },
+      }),
+    );
+    rows.push(
+      await oversized(context, 'chatbot at its maxima', {
+        kind: 'seq2seq',
+        dataset: 'tinyshakespeare-dialogue',
+        params: { embeddingSize: 1024, units: 1024, maxVocabulary: 50_000, maxInputLength: 100, maxReplyLength: 100, batchSize: 1024, epochs: 1 },
+      }),
+    );
     rows.push(await nonFinite(context));
     rows.push(await validationSplit(context));
     rows.push(await deepListing(context));

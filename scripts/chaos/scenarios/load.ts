@@ -106,7 +106,11 @@ async function streams(context: ChaosContext): Promise<ChaosRow> {
       faults: 0,
       outcome: `${scale.sseConnections - refused - leftOpen} streams ended with their job, ${withoutEnd} without a final state event, ${refused} refused, ${leftOpen} left open`,
       details: [...new Set(refusals)].slice(0, 4),
-      missed: [...(leftOpen > 0 ? [`${leftOpen} streams left open`] : []), ...(withoutEnd > 0 ? [`${withoutEnd} streams ended without the job's final state`] : []), ...(refused > 0 ? [`${refused} streams refused`] : [])],
+      missed: [
+        ...(leftOpen > 0 ? [`${leftOpen} streams left open`] : []),
+        ...(withoutEnd > 0 ? [`${withoutEnd} streams ended without the job's final state`] : []),
+        ...(refused > 0 ? [`${refused} streams refused`] : []),
+      ],
     },
     account,
     stats,

@@ -70,7 +70,8 @@ function resumedFrom(view: any): string | undefined {
   for (const source of [view?.result, view?.progress]) {
     if (!source || typeof source !== 'object') continue;
     for (const [key, value] of Object.entries(source)) {
-      if (key.startsWith('resumedFrom') && value !== null && value !== undefined) return `${key.slice('resumedFrom'.length).toLowerCase()} ${typeof value === 'object' ? JSON.stringify(value) : value}`;
+      if (key.startsWith('resumedFrom') && value !== null && value !== undefined)
+        return `${key.slice('resumedFrom'.length).toLowerCase()} ${typeof value === 'object' ? JSON.stringify(value) : value}`;
     }
   }
   return undefined;
@@ -105,10 +106,14 @@ async function sigtermDuring(context: ChaosContext, family: Family, index: numbe
   const account = await settleJobs(system, client, [{ id: jobId, type: 'job', uniqueName: name }], scale.settleMs);
   const view = account.views.get(jobId);
   const resumed = resumedFrom(view);
-  const finishers = system.workerLogs().filter((l) => l.msg === 'job completed' && l.jobId === jobId).map((l) => l.worker);
+  const finishers = system
+    .workerLogs()
+    .filter((l) => l.msg === 'job completed' && l.jobId === jobId)
+    .map((l) => l.worker);
   // A training that ended within the grace period was never released: the scenario proved nothing.
   if (holder && finishers.includes(holder.name)) missed.push('finished within the grace period on the stopped worker: nothing was released (lengthen the training)');
-  if (faults > 0 && view?.state === 'completed' && !(holder && finishers.includes(holder.name)) && (resumed === undefined || /\b0$/.test(resumed))) missed.push('restarted from scratch, not from a checkpoint');
+  if (faults > 0 && view?.state === 'completed' && !(holder && finishers.includes(holder.name)) && (resumed === undefined || /\b0$/.test(resumed)))
+    missed.push('restarted from scratch, not from a checkpoint');
   return rowFrom(
     {
       scenario: `SIGTERM during ${family.kind} training`,

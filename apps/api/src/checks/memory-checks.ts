@@ -58,6 +58,13 @@ export async function checkTrainingFits(app: FastifyInstance, payload: TrainPayl
 export async function checkForecastsFit(app: FastifyInstance, batch: BatchPayload, seriesLengths: number[]): Promise<void> {
   if ((batch.architecture ?? 'lstm') === 'linear' || seriesLengths.length === 0) return;
   const seriesLength = seriesLengths.reduce((a, b) => Math.max(a, b), 0);
-  const payload: TrainPayload = { kind: 'price', architecture: 'lstm', dataset: batch.dataset, series: '', ...(batch.params ? { params: batch.params } : {}), horizon: batch.horizon ?? horizonBounds.default };
+  const payload: TrainPayload = {
+    kind: 'price',
+    architecture: 'lstm',
+    dataset: batch.dataset,
+    series: '',
+    ...(batch.params ? { params: batch.params } : {}),
+    horizon: batch.horizon ?? horizonBounds.default,
+  };
   await checkTrainingFits(app, payload, { kind: 'price', seriesLength }, 1);
 }

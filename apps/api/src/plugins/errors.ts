@@ -111,7 +111,5 @@ export const errorHandler = fp(async (app: FastifyInstance) => {
     else request.log.info({ err: { message: answer.message }, statusCode: answer.statusCode }, 'request rejected');
     return reply.status(answer.statusCode).send(answer);
   });
-  app.setNotFoundHandler(async (request, reply) =>
-    reply.status(404).send({ statusCode: 404, error: 'Not Found', message: `no route ${request.method} ${request.url}` }),
-  );
+  app.setNotFoundHandler(async (request, reply) => reply.status(404).send({ statusCode: 404, error: 'Not Found', message: `no route ${request.method} ${request.url}` }));
 });

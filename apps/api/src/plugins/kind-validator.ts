@@ -22,7 +22,9 @@ export function kindDiscriminatedValidator(union: TUnion<TObject[]>): Validator 
     const variant = variants.get(kind);
     if (!variant) {
       const message = kind === undefined ? `must have property 'kind' (one of ${kinds.join(', ')})` : `must be one of ${kinds.join(', ')}`;
-      validate.errors = [{ instancePath: kind === undefined ? '' : '/kind', schemaPath: '#/properties/kind/enum', keyword: 'enum', params: { allowedValues: kinds }, message, schema: kindSchema }];
+      validate.errors = [
+        { instancePath: kind === undefined ? '' : '/kind', schemaPath: '#/properties/kind/enum', keyword: 'enum', params: { allowedValues: kinds }, message, schema: kindSchema },
+      ];
       return false;
     }
     const valid = variant(data);

@@ -33,7 +33,14 @@ export async function registerOpenApi(app: FastifyInstance): Promise<void> {
       // Public routes need no key; the others say which scope their key needs.
       return scope === 'public'
         ? { schema: { ...documented, security: [] }, url }
-        : { schema: { ...documented, 'x-scope': scope, description: `${documented?.description ? `${String(documented.description)}\n\n` : ''}Needs an API key with scope \`${scope}\` (or higher).` }, url };
+        : {
+            schema: {
+              ...documented,
+              'x-scope': scope,
+              description: `${documented?.description ? `${String(documented.description)}\n\n` : ''}Needs an API key with scope \`${scope}\` (or higher).`,
+            },
+            url,
+          };
     },
   });
   // Open to anyone: every route Swagger UI registers (the page, /docs/json, its static files).

@@ -86,7 +86,11 @@ export const batchRoutes: FastifyPluginAsyncTypebox = async (app) => {
       if (chosen.length === 0) {
         throw new HttpError(400, `no series of ${body.dataset} is long enough (${needed} points needed)`, 'body/series');
       }
-      await checkForecastsFit(app, body, chosen.map((series) => collection.closes(series).length));
+      await checkForecastsFit(
+        app,
+        body,
+        chosen.map((series) => collection.closes(series).length),
+      );
       const children: Record<string, string> = {};
       const childJobs: FlowChildJob[] = chosen.map((series) => {
         const jobId = createJobId('forecast');
@@ -111,13 +115,15 @@ export const batchRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const usage = new UsageIndex(app.services.redis, config.QUEUE_PREFIX);
       const parent: BatchParentData = { dataset: body.dataset, series: chosen, architecture, horizon, children, skipped };
       await withRedisTimeout(
-        usage.enqueue({ queue: QueueName.batch, id: batchId }, [{ type: 'dataset', id: body.dataset }], () => flows.add({
-          name: 'batch',
-          queueName: QueueName.batch,
-          data: parent,
-          opts: { ...jobCatalog.batch.options, jobId: batchId },
-          children: childJobs,
-        })),
+        usage.enqueue({ queue: QueueName.batch, id: batchId }, [{ type: 'dataset', id: body.dataset }], () =>
+          flows.add({
+            name: 'batch',
+            queueName: QueueName.batch,
+            data: parent,
+            opts: { ...jobCatalog.batch.options, jobId: batchId },
+            children: childJobs,
+          }),
+        ),
         // A flow of hundreds of children is one larger multi/exec.
         timeout * 4,
       );

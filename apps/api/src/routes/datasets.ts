@@ -19,9 +19,12 @@ export const DatasetSchema = Type.Object(
   {
     id: Type.String(),
     name: Type.String(),
-    kind: Type.Union(['prices', 'text', 'pairs', 'word-vectors'].map((kind) => Type.Literal(kind)), {
-      description: '`prices` (price models), `text` (textgen), `pairs` (seq2seq), `word-vectors` (seq2seq embeddings)',
-    }),
+    kind: Type.Union(
+      ['prices', 'text', 'pairs', 'word-vectors'].map((kind) => Type.Literal(kind)),
+      {
+        description: '`prices` (price models), `text` (textgen), `pairs` (seq2seq), `word-vectors` (seq2seq embeddings)',
+      },
+    ),
     source: Type.Union([Type.Literal('builtin'), Type.Literal('upload')]),
     description: Type.String(),
     format: Type.String(),
@@ -39,24 +42,26 @@ export const DatasetSchema = Type.Object(
 );
 
 const UploadQuerySchema = Type.Object({
-  kind: Type.Union(uploadKinds.map((kind) => Type.Literal(kind)), {
-    default: 'prices',
-    description:
-      '`prices`: a price CSV; `text`: UTF-8 text for textgen; `pairs`: (input, reply) pairs as JSON or CSV; ' +
-      '`messenger`: a zipped Facebook Messenger JSON export, turned into pairs for `owner`; `word-vectors`: GloVe/word2vec text',
-  }),
+  kind: Type.Union(
+    uploadKinds.map((kind) => Type.Literal(kind)),
+    {
+      default: 'prices',
+      description:
+        '`prices`: a price CSV; `text`: UTF-8 text for textgen; `pairs`: (input, reply) pairs as JSON or CSV; ' +
+        '`messenger`: a zipped Facebook Messenger JSON export, turned into pairs for `owner`; `word-vectors`: GloVe/word2vec text',
+    },
+  ),
   name: Type.Optional(Type.String({ minLength: 1, maxLength: MAX_NAME_LENGTH, description: 'Dataset name. Default: the file name' })),
   series: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'prices: series name of a one-series file. Default: the dataset name' })),
-  format: Type.Union([...new Set(Object.values(formatsByKind).flat())].map((format) => Type.Literal(format)), {
-    default: 'auto',
-    description: 'prices: auto|ohlc|long; pairs: auto|json|csv; word-vectors: auto|glove|word2vec',
-  }),
-  owner: Type.Optional(
-    Type.String({ minLength: 1, maxLength: 200, description: 'messenger (required): your name as Messenger shows it; its replies are what the model learns' }),
+  format: Type.Union(
+    [...new Set(Object.values(formatsByKind).flat())].map((format) => Type.Literal(format)),
+    {
+      default: 'auto',
+      description: 'prices: auto|ohlc|long; pairs: auto|json|csv; word-vectors: auto|glove|word2vec',
+    },
   ),
-  maxGapMinutes: Type.Optional(
-    Type.Number({ exclusiveMinimum: 0, maximum: 525_600, description: 'messenger: longest silence before a reply still counts as one, minutes. Default 360' }),
-  ),
+  owner: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'messenger (required): your name as Messenger shows it; its replies are what the model learns' })),
+  maxGapMinutes: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 525_600, description: 'messenger: longest silence before a reply still counts as one, minutes. Default 360' })),
 });
 type UploadQuery = Static<typeof UploadQuerySchema>;
 
@@ -76,7 +81,10 @@ function checkUploadQuery(kind: UploadKind, query: UploadQuery, contentType: str
     throw new HttpError(400, 'a Messenger export needs owner: your name as Messenger shows it, whose replies the model learns', 'querystring/owner');
   }
   if (contentType === 'application/json' && kind !== 'pairs') {
-    throw new HttpError(415, `application/json uploads are pairs (kind=pairs); a ${kind} dataset is sent as ${kind === 'messenger' ? 'application/zip' : kind === 'prices' ? 'text/csv' : 'text/plain'}`);
+    throw new HttpError(
+      415,
+      `application/json uploads are pairs (kind=pairs); a ${kind} dataset is sent as ${kind === 'messenger' ? 'application/zip' : kind === 'prices' ? 'text/csv' : 'text/plain'}`,
+    );
   }
 }
 
@@ -84,9 +92,7 @@ export const datasetRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const { config, store, datasets } = app.services;
   const maxBytes = config.MAX_UPLOAD_BYTES;
   const limits = (kind: UploadKind) =>
-    kind === 'messenger'
-      ? { maxBytes: config.MAX_MESSENGER_UPLOAD_BYTES, limitName: 'MAX_MESSENGER_UPLOAD_BYTES' }
-      : { maxBytes, limitName: 'MAX_UPLOAD_BYTES' };
+    kind === 'messenger' ? { maxBytes: config.MAX_MESSENGER_UPLOAD_BYTES, limitName: 'MAX_MESSENGER_UPLOAD_BYTES' } : { maxBytes, limitName: 'MAX_UPLOAD_BYTES' };
   const uploadsDir = join(resolve(config.MODEL_STORE_DIR), UPLOADS_DIR);
   const MiB = 1024 * 1024;
   const parsers = new UploadParserPool({
@@ -197,7 +203,12 @@ export const datasetRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tags: ['datasets'],
         summary: 'Built-in and uploaded datasets',
         querystring: Type.Object({
-          kind: Type.Optional(Type.Union(['prices', 'text', 'pairs', 'word-vectors'].map((k) => Type.Literal(k)), { description: 'Only datasets of this kind' })),
+          kind: Type.Optional(
+            Type.Union(
+              ['prices', 'text', 'pairs', 'word-vectors'].map((k) => Type.Literal(k)),
+              { description: 'Only datasets of this kind' },
+            ),
+          ),
         }),
         response: { 200: Type.Object({ datasets: Type.Array(Type.Ref('Dataset')) }), 400: Type.Ref('Error'), 503: Type.Ref('Error') },
       },

@@ -22,7 +22,7 @@ export const jobEventRoutes: FastifyPluginAsyncTypebox = async (app) => {
     {
       schema: {
         tags: ['jobs'],
-        summary: 'Stream a job\'s progress and end state as server-sent events',
+        summary: "Stream a job's progress and end state as server-sent events",
         description:
           'Events: `state`, `progress`, a last `state` when the job ends; `removed` when it is deleted; `timeout` after SSE_MAX_SECONDS (reconnect). ' +
           'A `: heartbeat` comment every SSE_HEARTBEAT_SECONDS. At most SSE_MAX_PER_CLIENT open streams per API key (or client address): 429 past it.',

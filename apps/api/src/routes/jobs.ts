@@ -93,7 +93,13 @@ export const jobRoutes: FastifyPluginAsyncTypebox = async (app) => {
         throw new HttpError(409, `job ${id} already ${toJobView(job, queue, state).state}`);
       }
       if (state !== 'active') {
-        const removed = await withRedisTimeout(job.remove().then(() => true, () => false), timeout);
+        const removed = await withRedisTimeout(
+          job.remove().then(
+            () => true,
+            () => false,
+          ),
+          timeout,
+        );
         if (removed) return reply.status(200).send({ id, state: 'removed' as const });
       }
       await withRedisTimeout(redis.publish(cancelChannel(config.QUEUE_PREFIX), id), timeout);

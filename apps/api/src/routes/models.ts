@@ -61,7 +61,7 @@ export const modelRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tags: ['models'],
         summary: 'Delete a model version (an id, `name@<version>`, `name@latest`) or every version of a name (a bare name)',
         description:
-          'Removes the records, the name\'s version index entries and the weights. Refused with 409, naming the job, while a waiting or running ' +
+          "Removes the records, the name's version index entries and the weights. Refused with 409, naming the job, while a waiting or running " +
           'prediction uses one of them (nothing is deleted then). Version numbers are never reused: after deleting `btc@3`, the next training of `btc` is version 4.',
         params: Type.Object({ id: Type.String({ minLength: 1, maxLength: 300 }) }),
         response: {

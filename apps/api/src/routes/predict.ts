@@ -24,7 +24,7 @@ export const predictRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tags: ['jobs'],
         summary: 'Enqueue a prediction from a trained model; with `wait`, answer with the result; with `stream`, stream generated text',
         description:
-          'The fields after `model` depend on the model\'s kind: `horizon`, `history` (price); `seedText`, `length`, `temperature`, `topK`, `randomSeed` (textgen); ' +
+          "The fields after `model` depend on the model's kind: `horizon`, `history` (price); `seedText`, `length`, `temperature`, `topK`, `randomSeed` (textgen); " +
           '`message`, `strategy`, `beamWidth`, `n`, `maxLength`, `lengthPenalty` (seq2seq). A field of another kind is a 400. ' +
           'With `stream=true` (textgen only) the answer is a server-sent event stream: `job` (its id), `text` chunks as they are generated, ' +
           '`reset` (a retried attempt starts over), then `result` (the job, as GET /v1/jobs/:id shows it); `removed` if the job is deleted, ' +
@@ -65,12 +65,10 @@ export const predictRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const release = stream ? app.services.streams.slots.acquire(streamClient(request)) : undefined;
       const jobId = createJobId('predict');
       const add = () => queues.predict.add('predict', { ...payload, model: model.id, ...(stream ? { stream: true } : {}) }, { ...jobCatalog.predict.options, jobId });
-      const job = await withRedisTimeout(usage.enqueue({ queue: QueueName.predict, id: jobId }, [{ type: 'model', id: model.id }], add), timeout).catch(
-        (error: unknown) => {
-          release?.();
-          throw error;
-        },
-      );
+      const job = await withRedisTimeout(usage.enqueue({ queue: QueueName.predict, id: jobId }, [{ type: 'model', id: model.id }], add), timeout).catch((error: unknown) => {
+        release?.();
+        throw error;
+      });
       request.log.info({ jobId, queue: QueueName.predict, model: model.id }, 'job enqueued');
       if (release) return streamGeneratedText(app, request, reply, jobId, release);
       if (wait > 0) {

@@ -56,7 +56,17 @@ export async function parseUploadFile(task: UploadTask): Promise<ParsedUpload> {
       const bytes = await readFile(task.path);
       const format = task.format as 'auto' | 'json' | 'csv';
       const pairs = parseConversationPairs(bytes, { source: name, format });
-      const detected = format === 'auto' ? (/^\s*[[{]/.test(bytes.subarray(0, 64).toString('utf8').replace(/^\ufeff/, '')) ? 'json' : 'csv') : format;
+      const detected =
+        format === 'auto'
+          ? /^\s*[[{]/.test(
+              bytes
+                .subarray(0, 64)
+                .toString('utf8')
+                .replace(/^\ufeff/, ''),
+            )
+            ? 'json'
+            : 'csv'
+          : format;
       return {
         kind: 'pairs',
         stored: pairsJson(pairs),

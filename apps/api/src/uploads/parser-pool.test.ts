@@ -86,7 +86,11 @@ describe('UploadParserPool', () => {
     const path = join(dir, 'many-threads.zip');
     const zip = new ZipFileWriter(path);
     for (let thread = 0; thread < 30; thread++) {
-      const messages = Array.from({ length: 12_000 }, (_, i) => ({ sender_name: i % 2 ? 'Me' : `Friend ${thread}`, timestamp_ms: 1e12 - i * 60_000, content: `message ${i} of thread ${thread}` }));
+      const messages = Array.from({ length: 12_000 }, (_, i) => ({
+        sender_name: i % 2 ? 'Me' : `Friend ${thread}`,
+        timestamp_ms: 1e12 - i * 60_000,
+        content: `message ${i} of thread ${thread}`,
+      }));
       await zip.addDeflated(`messages/inbox/t_${thread}/message_1.json`, Buffer.from(JSON.stringify({ participants: [{ name: 'Me' }], messages })));
     }
     const bytes = await zip.finish();

@@ -124,11 +124,7 @@ export class UploadParserPool {
       slot.current = undefined;
       if (pending) {
         const outOfMemory = (error as NodeJS.ErrnoException).code === 'ERR_WORKER_OUT_OF_MEMORY';
-        pending.reject(
-          outOfMemory
-            ? new HttpError(413, `parsing this upload needs more than the parse thread's ${this.options.heapMb} MiB of memory`, 'body')
-            : error,
-        );
+        pending.reject(outOfMemory ? new HttpError(413, `parsing this upload needs more than the parse thread's ${this.options.heapMb} MiB of memory`, 'body') : error);
       }
       if (!this.closed) this.dispatch();
     };

@@ -33,7 +33,4 @@ export interface UploadTask {
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
 /** What an upload becomes: the bytes kept in the store (under `file`) and the record's kind-specific part. */
-export type ParsedUpload = { stored: Uint8Array; file: string } & DistributiveOmit<
-  DatasetRecord,
-  'id' | 'name' | 'source' | 'createdAt' | 'artifactKey' | 'bytes' | 'license'
->;
+export type ParsedUpload = { stored: Uint8Array; file: string } & DistributiveOmit<DatasetRecord, 'id' | 'name' | 'source' | 'createdAt' | 'artifactKey' | 'bytes' | 'license'>;

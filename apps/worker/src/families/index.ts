@@ -11,11 +11,7 @@ export type { TrainedModel } from '../model-cache.ts';
  * Every model family the worker trains and runs, one entry each (the specs' list, `@mlq/specs`,
  * says which kinds exist). Adding a family is its file beside these and one line here.
  */
-export const workerFamilies = [
-  priceWorkerFamily,
-  textGenWorkerFamily,
-  seq2seqWorkerFamily,
-] as const;
+export const workerFamilies = [priceWorkerFamily, textGenWorkerFamily, seq2seqWorkerFamily] as const;
 export type WorkerFamilies = typeof workerFamilies;
 
 /** Any trained model the worker keeps hot in its cache: what one of the families loads. */

@@ -1,14 +1,6 @@
 import type { Job } from 'bullmq';
 import { loadPriceModel, PriceModel, trainPriceModel, type TrainProgress as ModelProgress } from '@mlq/models';
-import {
-  scopedArtifacts,
-  type PredictPayload,
-  type PriceModelRecord,
-  type PricePredictResult,
-  type PriceProgress,
-  type PriceTrainPayload,
-  type PriceTrainResult,
-} from '@mlq/jobs';
+import { scopedArtifacts, type PredictPayload, type PriceModelRecord, type PricePredictResult, type PriceProgress, type PriceTrainPayload, type PriceTrainResult } from '@mlq/jobs';
 import type { ProcessorContext } from '../context.ts';
 import { nextDates, typicalStepDays } from '../forecast-dates.ts';
 import { JobCheckpoints } from '../training-checkpoints.ts';
@@ -116,7 +108,6 @@ async function predictPrice(ctx: ProcessorContext, _job: Job, record: PriceModel
     backend: ctx.backend.name,
   };
 }
-
 
 /** Price forecasting (LSTM or linear) on one series of a price dataset. */
 export const priceWorkerFamily: WorkerFamily<'price', PriceModel> = {

@@ -1,14 +1,6 @@
 import type { Job } from 'bullmq';
 import { ChatModel, loadChatModel, tokenize, trainChatModel, type ChatReply, type ReplyOptions, type Seq2SeqProgress as ModelProgress } from '@mlq/models';
-import {
-  scopedArtifacts,
-  type PredictPayload,
-  type Seq2SeqModelRecord,
-  type Seq2SeqPredictResult,
-  type Seq2SeqProgress,
-  type Seq2SeqTrainPayload,
-  type Seq2SeqTrainResult,
-} from '@mlq/jobs';
+import { scopedArtifacts, type PredictPayload, type Seq2SeqModelRecord, type Seq2SeqPredictResult, type Seq2SeqProgress, type Seq2SeqTrainPayload, type Seq2SeqTrainResult } from '@mlq/jobs';
 import type { ProcessorContext } from '../context.ts';
 import { JobCheckpoints } from '../training-checkpoints.ts';
 import { defaultModelName, saveAndRegister } from '../register-model.ts';
@@ -124,7 +116,6 @@ async function predictSeq2Seq(ctx: ProcessorContext, _job: Job, record: Seq2SeqM
     backend: ctx.backend.name,
   };
 }
-
 
 /** The seq2seq chatbot (LSTM encoder-decoder) on a pairs dataset, optionally with word vectors. */
 export const seq2seqWorkerFamily: WorkerFamily<'seq2seq', ChatModel> = {

@@ -169,7 +169,6 @@ async function predictTextGen(ctx: ProcessorContext, job: Job, record: TextGenMo
   };
 }
 
-
 /** Character-level text generation (LSTM/GRU) on a text dataset. */
 export const textGenWorkerFamily: WorkerFamily<'textgen', TextModel> = {
   kind: 'textgen',

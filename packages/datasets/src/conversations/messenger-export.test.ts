@@ -35,13 +35,11 @@ describe('malformed Messenger exports', () => {
     expect(parseError(oneFile('{"messages": [{"sender_name": "A", "timestamp_ms": "1709283600000"}]}')).message).toBe(
       `${FILE}: messages[0] has no "timestamp_ms" number (found string "1709283600000")`,
     );
-    expect(parseError(oneFile('{"messages": [{"sender_name": "A", "timestamp_ms": 1, "content": 5}]}')).message).toBe(
-      `${FILE}: messages[0].content must be a string, found number 5`,
-    );
+    expect(parseError(oneFile('{"messages": [{"sender_name": "A", "timestamp_ms": 1, "content": 5}]}')).message).toBe(`${FILE}: messages[0].content must be a string, found number 5`);
     expect(parseError(oneFile('{"participants": [{"nom": "A"}], "messages": []}')).message).toBe(`${FILE}: participants[0] has no "name" string`);
   });
 
-  it('names the file of a thread\'s second part and its invalid UTF-8', () => {
+  it("names the file of a thread's second part and its invalid UTF-8", () => {
     const good = messengerFile({ title: 'A', participants: ['A'], messages: [{ sender: 'A', minute: 0, content: 'hi' }] });
     const second = 'messages/inbox/alice_1/message_2.json';
     expect(parseError({ [FILE]: good, [second]: encode('{') }).file).toBe(second);
@@ -69,9 +67,7 @@ describe('malformed Messenger exports', () => {
   it('refuses bytes that are not a zip and message files over maxBytes', () => {
     expect(parseError(encode('PK but not really')).message).toMatch(/^upload\.zip: not a readable zip file \(.+\)$/);
     const zip = zipSync({ [FILE]: encode(`{"messages": [], "pad": "${'x'.repeat(2000)}"}`) });
-    expect(() => parseMessengerZip(zip, { source: 'big.zip', maxBytes: 1000 })).toThrow(
-      'big.zip: the message files hold more than 1,000 bytes (at least 2,027)',
-    );
+    expect(() => parseMessengerZip(zip, { source: 'big.zip', maxBytes: 1000 })).toThrow('big.zip: the message files hold more than 1,000 bytes (at least 2,027)');
     expect(parseMessengerZip(zip, { maxBytes: 2027 })).toHaveLength(1);
   });
 });

@@ -109,7 +109,11 @@ export function parseMessengerExport(files: MessengerExportFiles, options: ReadM
     if (!thread) threads.set(id, (thread = { folder, files: [] }));
     thread.files.push({ number: Number(match[3]), path, bytes });
   }
-  if (threads.size === 0) throw noMessageFiles(source, entries.map(([path]) => toSlashes(path)));
+  if (threads.size === 0)
+    throw noMessageFiles(
+      source,
+      entries.map(([path]) => toSlashes(path)),
+    );
   assertWithinLimit(source, total, maxBytes);
 
   return [...threads.entries()]
@@ -174,7 +178,11 @@ export async function readMessengerFolder(dir: string, options: ReadMessengerExp
   const wanted = all.filter(isMessengerMessageFile);
   if (wanted.length === 0) throw noMessageFiles(source, all);
   const sizes = await Promise.all(wanted.map(async (path) => (await stat(join(dir, path))).size));
-  assertWithinLimit(source, sizes.reduce((sum, size) => sum + size, 0), maxBytes);
+  assertWithinLimit(
+    source,
+    sizes.reduce((sum, size) => sum + size, 0),
+    maxBytes,
+  );
   const files = new Map<string, Uint8Array>();
   for (const path of wanted) files.set(path, await readFile(join(dir, path)));
   return parseMessengerExport(files, { source, maxBytes });
@@ -246,9 +254,7 @@ export function noMessageFiles(source: string, paths: readonly string[]): Datase
   const found = paths.length === 0 ? 'it holds no files' : `none of its ${paths.length} files matches`;
   return new DatasetParseError({
     file: source,
-    problem: html
-      ? 'this export is in HTML format; request "Download your information" again in JSON format'
-      : `no Messenger message files found (${found}); ${EXPECTED_LAYOUT}`,
+    problem: html ? 'this export is in HTML format; request "Download your information" again in JSON format' : `no Messenger message files found (${found}); ${EXPECTED_LAYOUT}`,
   });
 }
 

@@ -11,8 +11,7 @@ const message = (sender: string, content: string | undefined, extra: Partial<Mes
   unsent: false,
   ...extra,
 });
-const kindOf = (sender: string, content: string | undefined, extra?: Partial<MessengerMessage>) =>
-  classifyMessengerMessage(message(sender, content, extra), OWNER);
+const kindOf = (sender: string, content: string | undefined, extra?: Partial<MessengerMessage>) => classifyMessengerMessage(message(sender, content, extra), OWNER);
 
 describe('classifyMessengerMessage', () => {
   it('recognises media stand-ins by the sender or, for the owner, "You"', () => {

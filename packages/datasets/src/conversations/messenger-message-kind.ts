@@ -12,8 +12,7 @@ export type MessengerMessageKind = 'text' | 'media_only' | 'system' | 'empty';
 /** `type` values that mark a notice rather than a typed message (older exports). */
 const SYSTEM_TYPES = new Set(['Call', 'Subscribe', 'Unsubscribe']);
 
-const ATTACHMENT =
-  '(?:a|an|\\d+) (?:photos?|videos?|attachments?|GIFs?|stickers?|voice messages?|audio clips?|files?|links?|locations?|live locations?)';
+const ATTACHMENT = '(?:a|an|\\d+) (?:photos?|videos?|attachments?|GIFs?|stickers?|voice messages?|audio clips?|files?|links?|locations?|live locations?)';
 
 /**
  * Notices written by Facebook in the export's (English) wording. Each must match the whole text
@@ -27,7 +26,10 @@ function noticePatterns(who: string): { kind: 'media_only' | 'system'; pattern: 
   return [
     rule('media_only', `${who} sent ${ATTACHMENT}\\.?`),
     rule('system', `(?:${who} r|R)eacted .{1,20} to (?:your|a|their|his|her) message ?`),
-    rule('system', `${who} (?:unsent a message|left the group|changed the group photo|removed the group (?:name|photo)|called you|started (?:a|an) ${call}|joined the ${call}|missed (?:a|your) ${call})\\.?`),
+    rule(
+      'system',
+      `${who} (?:unsent a message|left the group|changed the group photo|removed the group (?:name|photo)|called you|started (?:a|an) ${call}|joined the ${call}|missed (?:a|your) ${call})\\.?`,
+    ),
     rule(
       'system',
       `${who} (?:named the group .+|changed the group name to .+|added .+ to the group\\.?|removed .+ from the group\\.?|set the nickname for .+|` +

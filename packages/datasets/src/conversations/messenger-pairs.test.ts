@@ -68,17 +68,9 @@ const EXPECTED_SUMMARY = {
 describe('Messenger export → conversation pairs', () => {
   it('reads threads: merged files oldest first, names and text repaired, other folders ignored', () => {
     const threads = parseMessengerExport(messengerFixtureFiles());
-    expect(threads.map((thread) => thread.id)).toEqual([
-      'archived_threads/eve_4004',
-      'inbox/alicesmith_1001',
-      'inbox/bobjones_2002',
-      'inbox/weekendtrip_3003',
-    ]);
+    expect(threads.map((thread) => thread.id)).toEqual(['archived_threads/eve_4004', 'inbox/alicesmith_1001', 'inbox/bobjones_2002', 'inbox/weekendtrip_3003']);
     const alice = threads[1]!;
-    expect(alice.files).toEqual([
-      'your_facebook_activity/messages/inbox/alicesmith_1001/message_1.json',
-      'your_facebook_activity/messages/inbox/alicesmith_1001/message_2.json',
-    ]);
+    expect(alice.files).toEqual(['your_facebook_activity/messages/inbox/alicesmith_1001/message_1.json', 'your_facebook_activity/messages/inbox/alicesmith_1001/message_2.json']);
     expect(alice.participants).toEqual(['Alice Smith', 'Zoë Martín']);
     expect(alice.messages.map((message) => (message.timestampMs - FIXTURE_EPOCH_MS) / 60_000)).toEqual([0, 1, 2, 5, 6, 10, 11, 20, 21, 2880, 3480, 3481]);
     expect(alice.messages[0]).toEqual({ sender: 'Alice Smith', timestampMs: at(0), content: 'Hi Zoë! ça va?', media: [], unsent: false });
@@ -106,7 +98,7 @@ describe('Messenger export → conversation pairs', () => {
     expect(summary.skipped.long_gap).toBe(0);
   });
 
-  it('splits one sender\'s messages into two turns across a long pause', () => {
+  it("splits one sender's messages into two turns across a long pause", () => {
     const threads = parseMessengerExport(messengerFixtureFiles());
     // 4 minutes: Alice's two messages 1 minute apart stay one turn; the owner's reply 4 minutes later still counts
     const { pairs, summary } = buildConversationPairs(threads, { owner: OWNER, maxGapMinutes: 4 });

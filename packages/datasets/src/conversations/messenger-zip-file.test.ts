@@ -53,9 +53,7 @@ describe('readMessengerZipFile', () => {
     const path = await writeZip('bomb.zip', (zip) => zip.addDeflated(MESSAGE, Buffer.alloc(16 * MiB, 0x20), 100));
     const error = await readError(path, MiB);
     expect(error.file).toBe(MESSAGE);
-    expect(error.message).toBe(
-      `${MESSAGE}: inflates past the limit of 1,048,576 bytes of message files (it declares 100; a zip bomb, or message files too large)`,
-    );
+    expect(error.message).toBe(`${MESSAGE}: inflates past the limit of 1,048,576 bytes of message files (it declares 100; a zip bomb, or message files too large)`);
   });
 
   it('names the export for a file that is not a zip, one without message files and an HTML export', async () => {

@@ -40,7 +40,11 @@ async function readZip(input: string | Buffer, options: ReadMessengerExportOptio
     const names = entries.map((entry) => toSlashes(entry.fileName));
     const wanted = entries.filter((entry) => isMessengerMessageFile(entry.fileName));
     if (wanted.length === 0) throw noMessageFiles(source, names);
-    assertWithinLimit(source, wanted.reduce((sum, entry) => sum + entry.uncompressedSize, 0), maxBytes);
+    assertWithinLimit(
+      source,
+      wanted.reduce((sum, entry) => sum + entry.uncompressedSize, 0),
+      maxBytes,
+    );
 
     const files = new Map<string, Uint8Array>();
     let total = 0;

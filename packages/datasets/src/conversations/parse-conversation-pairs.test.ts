@@ -31,24 +31,16 @@ describe('parseConversationPairs: JSON', () => {
     expect(parseError('[{"input": "a"}]').message).toBe('pairs.up: [0].reply must be a string, found nothing');
     expect(parseError('[{"input": 3, "reply": "b"}]').message).toBe('pairs.up: [0].input must be a string, found number 3');
     expect(parseError('[["a", "b"]]').message).toBe('pairs.up: [0] must be an object with "input" and "reply", found an array');
-    expect(parseError('[{"input": "abcdef", "reply": "b"}]', { maxCharacters: 5 }).message).toBe(
-      'pairs.up: [0].input is 6 characters long; at most 5 are accepted',
-    );
+    expect(parseError('[{"input": "abcdef", "reply": "b"}]', { maxCharacters: 5 }).message).toBe('pairs.up: [0].input is 6 characters long; at most 5 are accepted');
   });
 
   it('refuses invalid JSON, other shapes, no pairs and too many', () => {
     expect(parseError('[{"input": "a",').message).toMatch(/^pairs\.up: not valid JSON \(.+\)$/);
-    expect(parseError('{"data": []}', { format: 'json' }).message).toBe(
-      'pairs.up: expected an array of {"input": …, "reply": …} objects, or {"pairs": [...]}; found an object',
-    );
-    expect(parseError('{"pairs": "none"}').message).toBe(
-      'pairs.up: expected an array of {"input": …, "reply": …} objects, or {"pairs": [...]}; found "pairs" holding string "none"',
-    );
+    expect(parseError('{"data": []}', { format: 'json' }).message).toBe('pairs.up: expected an array of {"input": …, "reply": …} objects, or {"pairs": [...]}; found an object');
+    expect(parseError('{"pairs": "none"}').message).toBe('pairs.up: expected an array of {"input": …, "reply": …} objects, or {"pairs": [...]}; found "pairs" holding string "none"');
     expect(parseError('[]').message).toBe('pairs.up: holds no pairs');
     expect(parseError(' \n ').message).toBe('pairs.up: the file is empty');
-    expect(parseError('[{"input": "a", "reply": "b"}, {"input": "a", "reply": "b"}]', { maxPairs: 1 }).message).toBe(
-      'pairs.up: holds too many pairs: the limit is 1',
-    );
+    expect(parseError('[{"input": "a", "reply": "b"}, {"input": "a", "reply": "b"}]', { maxPairs: 1 }).message).toBe('pairs.up: holds too many pairs: the limit is 1');
   });
 });
 
@@ -66,9 +58,7 @@ describe('parseConversationPairs: CSV', () => {
     expect(parseError('input,reply\n"a\nb",c\n  ,d\n').message).toBe('pairs.up line 4, column "input": value holds only whitespace');
     expect(parseError('input,reply\na,b,c\n').message).toBe('pairs.up line 2: expected 2 fields like the header, found 3');
     expect(parseError('input,reply\n"a,b\n').message).toBe('pairs.up line 2: unterminated quoted field (a `"` opens here and never closes)');
-    expect(parseError('input,reply\nabcdef,b\n', { maxCharacters: 5 }).message).toBe(
-      'pairs.up line 2, column "input": value is 6 characters long; at most 5 are accepted',
-    );
+    expect(parseError('input,reply\nabcdef,b\n', { maxCharacters: 5 }).message).toBe('pairs.up line 2, column "input": value is 6 characters long; at most 5 are accepted');
   });
 
   it('refuses a header without the columns, no rows, too many rows and non-UTF-8', () => {
@@ -77,8 +67,6 @@ describe('parseConversationPairs: CSV', () => {
     );
     expect(parseError('input,reply\n').message).toBe('pairs.up: holds no pairs');
     expect(parseError('input,reply\na,b\nc,d\n', { maxPairs: 1 }).message).toBe('pairs.up: holds too many pairs: the limit is 1');
-    expect(parseError(Uint8Array.from([0x69, 0x6e, 0xff])).message).toBe(
-      'pairs.up line 1: not UTF-8 text (byte 0xff at offset 2); upload JSON or CSV text saved as UTF-8',
-    );
+    expect(parseError(Uint8Array.from([0x69, 0x6e, 0xff])).message).toBe('pairs.up line 1: not UTF-8 text (byte 0xff at offset 2); upload JSON or CSV text saved as UTF-8');
   });
 });

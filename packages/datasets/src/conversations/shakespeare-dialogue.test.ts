@@ -50,9 +50,7 @@ describe('tiny Shakespeare dialogue', () => {
 
   it('pairs consecutive speeches by different speakers within the word limit', () => {
     // at 5 words the first speech (8 words) and MARCIUS (6) are too long; All → All, TITUS and the play break give nothing
-    expect(buildDialoguePairs(parseSpeeches(PLAY), { maxWords: 5 })).toEqual([
-      { input: 'Gregory, o my word.', reply: 'No.', inputSpeaker: 'SAMPSON', replySpeaker: 'GREGORY', line: 24 },
-    ]);
+    expect(buildDialoguePairs(parseSpeeches(PLAY), { maxWords: 5 })).toEqual([{ input: 'Gregory, o my word.', reply: 'No.', inputSpeaker: 'SAMPSON', replySpeaker: 'GREGORY', line: 24 }]);
     expect(buildDialoguePairs(parseSpeeches(PLAY), { maxWords: 8 }).map((pair) => pair.line)).toEqual([1, 13, 16, 24]);
   });
 

@@ -52,8 +52,6 @@ export async function loadMobyDickText(): Promise<string> {
   if (chapters !== 135 || parts.length !== 138) {
     throw new Error(`${PACKAGE} at ${dir}: datapackage.json lists ${chapters} chapter texts and ${parts.length} parts; expected 135 and 138`);
   }
-  const texts = await Promise.all(
-    parts.map(async ({ path }) => normalizeLineBreaks(decodeUtf8Strict(await readFile(path), path, 'plain text')).trim()),
-  );
+  const texts = await Promise.all(parts.map(async ({ path }) => normalizeLineBreaks(decodeUtf8Strict(await readFile(path), path, 'plain text')).trim()));
   return `${texts.join('\n\n')}\n`;
 }

@@ -38,9 +38,7 @@ describe('parseTextCorpus', () => {
     expect(parseError(new Uint8Array()).message).toBe('corpus.txt: the file is empty');
     expect(parseError(encode(' \r\n\t\n')).message).toBe('corpus.txt: the text holds only whitespace');
     expect(parseError(encode('ab\0c')).message).toBe('corpus.txt: contains a NUL byte at offset 2: binary data, not text');
-    expect(parseError(Uint8Array.from([0x61, 0x0a, 0x62, 0xe9, 0x74, 0xe9])).message).toBe(
-      'corpus.txt line 2: not UTF-8 text (byte 0xe9 at offset 3); upload plain text saved as UTF-8',
-    );
+    expect(parseError(Uint8Array.from([0x61, 0x0a, 0x62, 0xe9, 0x74, 0xe9])).message).toBe('corpus.txt line 2: not UTF-8 text (byte 0xe9 at offset 3); upload plain text saved as UTF-8');
     const tooBig = parseError(encode('x'.repeat(1001)), 1000);
     expect(tooBig.message).toBe('corpus.txt: the text is 1,001 bytes; at most 1,000 bytes are accepted');
     expect(tooBig.file).toBe('corpus.txt');

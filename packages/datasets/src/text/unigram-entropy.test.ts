@@ -3,7 +3,10 @@ import { countCharacters, unigramCrossEntropyBits, unigramEntropyBits } from './
 
 describe('unigram entropy', () => {
   it('counts code points, not UTF-16 units', () => {
-    expect([...countCharacters('a🐳a')]).toEqual([['a', 2], ['🐳', 1]]);
+    expect([...countCharacters('a🐳a')]).toEqual([
+      ['a', 2],
+      ['🐳', 1],
+    ]);
   });
 
   it('is log2 of the alphabet for a uniform text and 0 for one repeated character', () => {

@@ -255,7 +255,7 @@ export class DataParallelGradients<Shard = unknown> {
 
 /** A 32-bit seed from `seed` and `part` (murmur3's finaliser). */
 function mixSeed(seed: number, part: number): number {
-  let hash = Math.imul((seed ^ 0x9e3779b9) ^ part, 0x85ebca6b);
+  let hash = Math.imul(seed ^ 0x9e3779b9 ^ part, 0x85ebca6b);
   hash ^= hash >>> 13;
   hash = Math.imul(hash, 0xc2b2ae35);
   return (hash ^ (hash >>> 16)) >>> 0;

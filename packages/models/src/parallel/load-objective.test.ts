@@ -69,14 +69,21 @@ describe('loadObjective', () => {
     // Straight to a replica thread, as a message that did not come through DataParallelGradients.
     const entry = new URL('./replica-thread.ts', import.meta.url).href;
     const worker = new Worker(new URL('./thread-entry.mjs', import.meta.url), { workerData: { entry, backend: tf.getBackend() } satisfies ReplicaBoot });
-    const next = () => new Promise<ReplicaMessage>((resolve, reject) => {
-      worker.once('message', resolve);
-      worker.once('error', reject);
-    });
+    const next = () =>
+      new Promise<ReplicaMessage>((resolve, reject) => {
+        worker.once('message', resolve);
+        worker.once('error', reject);
+      });
     try {
       expect(await next()).toEqual({ type: 'booted' });
       const model = tfl.sequential({ layers: [tfl.layers.dense({ units: 1, inputShape: [2] })] });
-      const load = (objective: ObjectiveSpec): LoadRequest => ({ type: 'load', fastRecurrent: false, topology: model.toJSON(undefined, false), weightShapes: model.trainableWeights.map((w) => w.shape as number[]), objective });
+      const load = (objective: ObjectiveSpec): LoadRequest => ({
+        type: 'load',
+        fastRecurrent: false,
+        topology: model.toJSON(undefined, false),
+        weightShapes: model.trainableWeights.map((w) => w.shape as number[]),
+        objective,
+      });
       const refused = next();
       worker.postMessage(load(outside()));
       expect(await refused).toMatchObject({ type: 'error', message: expect.stringMatching(/is outside @mlq\/models' src\//) });

@@ -69,8 +69,15 @@ describe('price LSTM checkpoints', () => {
     });
     model.dispose();
     const baseline = tf.memory().numTensors;
-    await expect(trainPriceModel(series.map((v) => v + 1), { ...base, resumeFrom: saved })).rejects.toBeInstanceOf(ModelError);
-    await expect(trainPriceModel(series, { ...base, params: { ...params, units1: 7 }, resumeFrom: saved })).rejects.toThrow(new ModelConfigError('units1', "differs from the checkpoint's (6); a resumed run may change only epochs"));
+    await expect(
+      trainPriceModel(
+        series.map((v) => v + 1),
+        { ...base, resumeFrom: saved },
+      ),
+    ).rejects.toBeInstanceOf(ModelError);
+    await expect(trainPriceModel(series, { ...base, params: { ...params, units1: 7 }, resumeFrom: saved })).rejects.toThrow(
+      new ModelConfigError('units1', "differs from the checkpoint's (6); a resumed run may change only epochs"),
+    );
     await expect(trainPriceModel(series, { ...base, seed: 8, resumeFrom: saved })).rejects.toThrow(/seed differs/);
     expect(tf.memory().numTensors).toBe(baseline);
     const more = await train({ params: { ...params, epochs: 2 }, resumeFrom: saved });
@@ -81,7 +88,13 @@ describe('price LSTM checkpoints', () => {
 describe('price forecasts yield to the event loop', () => {
   it('a forecast with a 365-point window lets timers run throughout, and stops when aborted', async () => {
     const long = generateSeasonalSeries({ length: 365 + 1 + 10 + 1, period: 30, seed: 2 });
-    const model = await trainPriceModel(long, { kind: 'lstm', params: { window: 365, units1: 4, units2: 4, epochs: 1, batchSize: 16, dropout: 0, validationSplit: 0 }, horizon: 1, holdout: 1, seed: 1 });
+    const model = await trainPriceModel(long, {
+      kind: 'lstm',
+      params: { window: 365, units1: 4, units2: 4, epochs: 1, batchSize: 16, dropout: 0, validationSplit: 0 },
+      horizon: 1,
+      holdout: 1,
+      seed: 1,
+    });
     const baseline = tf.memory().numTensors;
     let longestGap = 0;
     let last = performance.now();

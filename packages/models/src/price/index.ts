@@ -17,7 +17,14 @@ export { fitLinear, predictLinear, type LinearFit } from './linear.ts';
 export { evaluate, evaluateHoldout, mae, mape, rmse, type BaselineComparison, type ErrorMetrics, type PriceMetrics } from './metrics.ts';
 export { buildPriceLstm } from './model.ts';
 export { forecastRecursive, predictNextCloses, predictNextClosesInChunks, predictNextValues, type ForecastOptions } from './predict.ts';
-export { PRICE_CHECKPOINT_FORMAT, PRICE_CHECKPOINT_FORMAT_VERSION, readPriceCheckpoint, type PriceCheckpointState, type PriceEpochMetrics, type PriceTrainingPosition } from './checkpoint.ts';
+export {
+  PRICE_CHECKPOINT_FORMAT,
+  PRICE_CHECKPOINT_FORMAT_VERSION,
+  readPriceCheckpoint,
+  type PriceCheckpointState,
+  type PriceEpochMetrics,
+  type PriceTrainingPosition,
+} from './checkpoint.ts';
 export { trainPriceModel, type TrainPriceModelOptions, type TrainProgress } from './train.ts';
 export { PriceModel, loadPriceModel } from './price-model.ts';
 export { PRICE_MODEL_FORMAT, PRICE_MODEL_FORMAT_VERSION, type PriceModelMetadata } from './io.ts';

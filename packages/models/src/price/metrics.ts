@@ -101,7 +101,10 @@ export function evaluateHoldout(closes: readonly number[], holdout: number, oneS
     method: 'one-step-ahead',
     multiStep: {
       model: evaluate(actual, multiStep),
-      naive: evaluate(actual, actual.map(() => lastTrainClose)),
+      naive: evaluate(
+        actual,
+        actual.map(() => lastTrainClose),
+      ),
       linear: evaluate(actual, trainLine),
     },
   };

@@ -125,9 +125,7 @@ describe('price LSTM', () => {
   });
 
   it('rejects bad input with clear errors', async () => {
-    await expect(trainPriceModel(series.slice(0, 40), { kind: 'lstm' })).rejects.toThrow(
-      new NotEnoughDataError(40, 70, 'window 50 + holdout 10 + 10 training windows'),
-    );
+    await expect(trainPriceModel(series.slice(0, 40), { kind: 'lstm' })).rejects.toThrow(new NotEnoughDataError(40, 70, 'window 50 + holdout 10 + 10 training windows'));
     await expect(trainPriceModel(series.slice(0, 5), { kind: 'linear' })).rejects.toThrow('series has 5 points; holdout 10 + 2 training points needs at least 12');
     await expect(trainPriceModel([...series.slice(0, 100), Number.NaN], { kind: 'lstm' })).rejects.toThrow(
       new InvalidSeriesError('series value at index 100 is NaN, not a finite number', 100),

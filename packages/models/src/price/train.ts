@@ -167,7 +167,9 @@ async function startFit(train: readonly number[], scaler: PriceScaler, params: P
   let built: { model: tfl.LayersModel; optimizer: tf.Optimizer } | undefined;
   try {
     if (!sameFingerprint(state.series, fingerprintNumbers(train)) || state.holdout !== holdout) {
-      throw new ModelError(`resumeFrom: the checkpoint was trained on another series or holdout (${state.series.length} training points, holdout ${state.holdout}; given ${train.length}, ${holdout})`);
+      throw new ModelError(
+        `resumeFrom: the checkpoint was trained on another series or holdout (${state.series.length} training points, holdout ${state.holdout}; given ${train.length}, ${holdout})`,
+      );
     }
     if (options.seed !== undefined && options.seed !== state.seed) throw new ModelConfigError('seed', `differs from the checkpoint's (${state.seed}); a resumed run keeps its seed`);
     for (const field of Object.keys(params) as Array<keyof PriceLstmParams>) {
@@ -257,7 +259,9 @@ async function fitPriceLstm(train: readonly number[], scaler: PriceScaler, param
               tf.dispose([batchXs, batchYs]);
             }
             if (!Number.isFinite(loss)) {
-              throw new TrainingDivergedError(`training diverged at epoch ${position.epoch + 1}, batch ${position.batchInEpoch + 1}: loss ${String(loss)}; try a lower learningRate (was ${params.learningRate})`);
+              throw new TrainingDivergedError(
+                `training diverged at epoch ${position.epoch + 1}, batch ${position.batchInEpoch + 1}: loss ${String(loss)}; try a lower learningRate (was ${params.learningRate})`,
+              );
             }
             position.step++;
             position.batchInEpoch++;

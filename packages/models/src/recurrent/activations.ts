@@ -59,4 +59,3 @@ export function prepareGates(activation: RecurrentActivation, kernel: tf.Tensor2
     gate: (z: tf.Tensor2D) => (hard ? tf.clipByValue(z, 0, 1) : activateGates(activation, z)),
   };
 }
-

@@ -17,7 +17,13 @@ function buildNetwork(fast: boolean): tfl.LayersModel {
   const lstm = (args: Parameters<typeof tfl.layers.lstm>[0]) => (fast ? new FastLSTM(args) : tfl.layers.lstm(args));
   const model = tfl.sequential({
     layers: [
-      lstm({ units: 6, returnSequences: true, inputShape: [9, 1], kernelInitializer: tfl.initializers.glorotUniform({ seed: 1 }), recurrentInitializer: tfl.initializers.orthogonal({ seed: 2 }) }),
+      lstm({
+        units: 6,
+        returnSequences: true,
+        inputShape: [9, 1],
+        kernelInitializer: tfl.initializers.glorotUniform({ seed: 1 }),
+        recurrentInitializer: tfl.initializers.orthogonal({ seed: 2 }),
+      }),
       lstm({ units: 5, kernelInitializer: tfl.initializers.glorotUniform({ seed: 3 }), recurrentInitializer: tfl.initializers.orthogonal({ seed: 4 }) }),
       tfl.layers.dense({ units: 1, kernelInitializer: tfl.initializers.glorotUniform({ seed: 5 }) }),
     ],
@@ -36,7 +42,13 @@ function buildMaskedEncoderDecoder(fast: boolean): tfl.LayersModel {
   const encoderTokens = tfl.input({ shape: [null], dtype: 'int32' });
   const decoderTokens = tfl.input({ shape: [null], dtype: 'int32' });
   // Frozen: its gradient needs a kernel the wasm backend lacks (seq2seq registers its own).
-  const embedding = tfl.layers.embedding({ inputDim: 7, outputDim: 3, maskZero: true, trainable: false, embeddingsInitializer: tfl.initializers.randomUniform({ minval: -1, maxval: 1, seed: 1 }) });
+  const embedding = tfl.layers.embedding({
+    inputDim: 7,
+    outputDim: 3,
+    maskZero: true,
+    trainable: false,
+    embeddingsInitializer: tfl.initializers.randomUniform({ minval: -1, maxval: 1, seed: 1 }),
+  });
   const encoder = lstm({ units: 4, returnState: true, recurrentActivation: 'sigmoid', ...seeded(2) });
   const decoder = lstm({ units: 4, returnSequences: true, returnState: true, recurrentActivation: 'sigmoid', ...seeded(4) });
   const [, h, c] = encoder.apply(embedding.apply(encoderTokens)) as tfl.SymbolicTensor[];
@@ -66,7 +78,7 @@ describe('FastLSTM', () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 
-  it('saves and loads through the project IO, and a stock LSTM\'s weights load into it and back', async () => {
+  it("saves and loads through the project IO, and a stock LSTM's weights load into it and back", async () => {
     const x = randomTensor([4, 9, 1], 9);
     const fast = buildNetwork(true);
     const io = memoryArtifacts();
@@ -83,11 +95,27 @@ describe('FastLSTM', () => {
     [fast, loaded, stock].forEach((m) => m.dispose());
   });
 
-  it('with an Embedding\'s mask and returned states feeding a second LSTM: the stock outputs and gradients, on the fast path', () => {
+  it("with an Embedding's mask and returned states feeding a second LSTM: the stock outputs and gradients, on the fast path", () => {
     const before = tf.memory().numTensors;
     // Right padding as seq2seq batches it, and an encoder row with a single real token.
-    const encoderTokens = tf.tensor2d([[1, 2, 3, 0], [4, 0, 0, 0], [5, 6, 2, 0]], [3, 4], 'int32');
-    const decoderTokens = tf.tensor2d([[1, 2, 0], [3, 4, 5], [6, 0, 0]], [3, 3], 'int32');
+    const encoderTokens = tf.tensor2d(
+      [
+        [1, 2, 3, 0],
+        [4, 0, 0, 0],
+        [5, 6, 2, 0],
+      ],
+      [3, 4],
+      'int32',
+    );
+    const decoderTokens = tf.tensor2d(
+      [
+        [1, 2, 0],
+        [3, 4, 5],
+        [6, 0, 0],
+      ],
+      [3, 3],
+      'int32',
+    );
     const probe = randomTensor([3, 3, 5], 10);
     const stock = buildMaskedEncoderDecoder(false);
     const fast = buildMaskedEncoderDecoder(true);
@@ -135,7 +163,11 @@ const stockGruCall = () => vi.spyOn(Object.getPrototypeOf(FastGRU.prototype) as 
 
 /** Two stacked GRUs (the first returning sequences) and a Dense, with either layer class, from the same seeds. */
 function buildGruNetwork(fast: boolean, activation: 'sigmoid' | 'hardSigmoid' = 'hardSigmoid'): tfl.LayersModel {
-  const seeded = (seed: number) => ({ kernelInitializer: tfl.initializers.glorotUniform({ seed }), recurrentInitializer: tfl.initializers.orthogonal({ seed: seed + 1 }), biasInitializer: tfl.initializers.randomUniform({ minval: -0.5, maxval: 0.5, seed: seed + 2 }) });
+  const seeded = (seed: number) => ({
+    kernelInitializer: tfl.initializers.glorotUniform({ seed }),
+    recurrentInitializer: tfl.initializers.orthogonal({ seed: seed + 1 }),
+    biasInitializer: tfl.initializers.randomUniform({ minval: -0.5, maxval: 0.5, seed: seed + 2 }),
+  });
   const model = tfl.sequential({
     layers: [
       gru(fast)({ units: 6, returnSequences: true, inputShape: [9, 2], recurrentActivation: activation, ...seeded(1) }),
@@ -211,11 +243,21 @@ describe('FastGRU', () => {
   it("with an Embedding's mask and an encoder's returned state as the initial state of a second GRU: the stock outputs and gradients, on the fast path", () => {
     const before = tf.memory().numTensors;
     const build = (fast: boolean) => {
-      const seeded = (seed: number) => ({ kernelInitializer: tfl.initializers.glorotUniform({ seed }), recurrentInitializer: tfl.initializers.glorotUniform({ seed: seed + 1 }), biasInitializer: tfl.initializers.randomUniform({ minval: -0.5, maxval: 0.5, seed: seed + 2 }) });
+      const seeded = (seed: number) => ({
+        kernelInitializer: tfl.initializers.glorotUniform({ seed }),
+        recurrentInitializer: tfl.initializers.glorotUniform({ seed: seed + 1 }),
+        biasInitializer: tfl.initializers.randomUniform({ minval: -0.5, maxval: 0.5, seed: seed + 2 }),
+      });
       const encoderTokens = tfl.input({ shape: [null], dtype: 'int32' });
       const decoderTokens = tfl.input({ shape: [null], dtype: 'int32' });
       // Frozen: its gradient needs a kernel the wasm backend lacks.
-      const embedding = tfl.layers.embedding({ inputDim: 7, outputDim: 3, maskZero: true, trainable: false, embeddingsInitializer: tfl.initializers.randomUniform({ minval: -1, maxval: 1, seed: 1 }) });
+      const embedding = tfl.layers.embedding({
+        inputDim: 7,
+        outputDim: 3,
+        maskZero: true,
+        trainable: false,
+        embeddingsInitializer: tfl.initializers.randomUniform({ minval: -1, maxval: 1, seed: 1 }),
+      });
       const encoder = gru(fast)({ units: 4, returnState: true, recurrentActivation: 'sigmoid', ...seeded(2) });
       const decoder = gru(fast)({ units: 4, returnSequences: true, returnState: true, ...seeded(5) });
       const [, h] = encoder.apply(embedding.apply(encoderTokens)) as tfl.SymbolicTensor[];
@@ -226,8 +268,24 @@ describe('FastGRU', () => {
       return tfl.model({ inputs: [encoderTokens, decoderTokens], outputs: logits });
     };
     // Right padding, an encoder row with a single real token, a decoder row with leading padding.
-    const encoderTokens = tf.tensor2d([[1, 2, 3, 0], [4, 0, 0, 0], [5, 6, 2, 0]], [3, 4], 'int32');
-    const decoderTokens = tf.tensor2d([[1, 2, 0], [3, 4, 5], [0, 0, 6]], [3, 3], 'int32');
+    const encoderTokens = tf.tensor2d(
+      [
+        [1, 2, 3, 0],
+        [4, 0, 0, 0],
+        [5, 6, 2, 0],
+      ],
+      [3, 4],
+      'int32',
+    );
+    const decoderTokens = tf.tensor2d(
+      [
+        [1, 2, 0],
+        [3, 4, 5],
+        [0, 0, 6],
+      ],
+      [3, 3],
+      'int32',
+    );
     const probe = randomTensor([3, 3, 5], 10);
     const stock = build(false);
     const fast = build(true);
@@ -249,12 +307,21 @@ describe('FastGRU', () => {
       const x = randomTensor([1, 4, 3], 15) as tf.Tensor3D;
       const h0 = randomTensor([1, 2], 16, 0.5);
       const layers = [false, true].map((fast) => {
-        const layer = gru(fast)({ units: 2, returnState: true, recurrentActivation: 'sigmoid', kernelInitializer: tfl.initializers.glorotUniform({ seed: 1 }), recurrentInitializer: tfl.initializers.orthogonal({ seed: 2 }) });
+        const layer = gru(fast)({
+          units: 2,
+          returnState: true,
+          recurrentActivation: 'sigmoid',
+          kernelInitializer: tfl.initializers.glorotUniform({ seed: 1 }),
+          recurrentInitializer: tfl.initializers.orthogonal({ seed: 2 }),
+        });
         layer.apply(tfl.input({ shape: [4, 3] }));
         return layer;
       });
       const [expected, actual] = layers.map((layer) => layer.apply(x, { initialState: [h0] }) as tf.Tensor[]);
-      expect(actual!.map((t) => t.shape)).toEqual([[1, 2], [1, 2]]);
+      expect(actual!.map((t) => t.shape)).toEqual([
+        [1, 2],
+        [1, 2],
+      ]);
       actual!.forEach((t, i) => expectClose(t, expected![i]!, `output ${i}`));
       layers.forEach((layer) => layer.dispose());
     });
@@ -269,7 +336,13 @@ describe('FastGRU', () => {
     const before = tf.memory().numTensors;
     const x = randomTensor([2, 5, 3], 17);
     const layers = [false, true].map((fast) => {
-      const layer = gru(fast)({ units: 3, returnSequences: true, kernelInitializer: tfl.initializers.glorotUniform({ seed: 1 }), recurrentInitializer: tfl.initializers.orthogonal({ seed: 2 }), ...config });
+      const layer = gru(fast)({
+        units: 3,
+        returnSequences: true,
+        kernelInitializer: tfl.initializers.glorotUniform({ seed: 1 }),
+        recurrentInitializer: tfl.initializers.orthogonal({ seed: 2 }),
+        ...config,
+      });
       layer.apply(tfl.input({ shape: [5, 3] }));
       return layer;
     });

@@ -30,7 +30,7 @@ function referenceLoss(activation: RecurrentActivation, probe: tf.Tensor[]) {
   };
 }
 
-describe('gruSequence matches tfjs-layers\' GRU', () => {
+describe("gruSequence matches tfjs-layers' GRU", () => {
   const shapes = [
     { batch: 3, steps: 5, inputSize: 4, units: 6 },
     { batch: 1, steps: 7, inputSize: 2, units: 3 },
@@ -58,7 +58,8 @@ describe('gruSequence matches tfjs-layers\' GRU', () => {
         const inferred = gruSequence(x, { kernel: weights[0], recurrentKernel: weights[1], bias: weights[2] }, { recurrentActivation: activation, initialState: h0, inference: true });
         expectClose(inferred.outputs, stockOutputs, 'inference outputs');
 
-        const loss = (run: (xs: tf.Tensor3D, k: tf.Tensor2D, r: tf.Tensor2D, b: tf.Tensor1D, h: tf.Tensor2D) => { outputs: tf.Tensor; h: tf.Tensor }) =>
+        const loss =
+          (run: (xs: tf.Tensor3D, k: tf.Tensor2D, r: tf.Tensor2D, b: tf.Tensor1D, h: tf.Tensor2D) => { outputs: tf.Tensor; h: tf.Tensor }) =>
           (xs: tf.Tensor, k: tf.Tensor, r: tf.Tensor, b: tf.Tensor, h: tf.Tensor) => {
             const out = run(xs as tf.Tensor3D, k as tf.Tensor2D, r as tf.Tensor2D, b as tf.Tensor1D, h as tf.Tensor2D);
             return tf.addN([tf.sum(tf.mul(out.outputs, probe[0]!)), tf.sum(tf.mul(out.h, probe[1]!))]) as tf.Scalar;
@@ -86,14 +87,56 @@ describe('gruSequence matches tfjs-layers\' GRU', () => {
   }
 });
 
-describe('gruSequence with a mask matches tfjs-layers\' GRU with that mask', () => {
+describe("gruSequence with a mask matches tfjs-layers' GRU with that mask", () => {
   const cases: Array<{ what: string; batch: number; steps: number; inputSize: number; units: number; mask: number[][]; boolMask?: boolean }> = [
-    { what: 'right padding', batch: 4, steps: 6, inputSize: 3, units: 5, mask: [[1, 1, 1, 1, 1, 1], [1, 1, 1, 0, 0, 0], [1, 0, 0, 0, 0, 0], [1, 1, 1, 1, 1, 0]] },
+    {
+      what: 'right padding',
+      batch: 4,
+      steps: 6,
+      inputSize: 3,
+      units: 5,
+      mask: [
+        [1, 1, 1, 1, 1, 1],
+        [1, 1, 1, 0, 0, 0],
+        [1, 0, 0, 0, 0, 0],
+        [1, 1, 1, 1, 1, 0],
+      ],
+    },
     // Leading masked steps output the initial state, as tfjs-layers does.
-    { what: 'left padding and a hole', batch: 3, steps: 5, inputSize: 2, units: 4, mask: [[0, 0, 1, 1, 1], [0, 0, 0, 0, 1], [1, 1, 0, 1, 1]], boolMask: true },
-    { what: 'a whole row masked', batch: 3, steps: 4, inputSize: 3, units: 3, mask: [[1, 1, 0, 0], [0, 0, 0, 0], [1, 1, 1, 1]] },
+    {
+      what: 'left padding and a hole',
+      batch: 3,
+      steps: 5,
+      inputSize: 2,
+      units: 4,
+      mask: [
+        [0, 0, 1, 1, 1],
+        [0, 0, 0, 0, 1],
+        [1, 1, 0, 1, 1],
+      ],
+      boolMask: true,
+    },
+    {
+      what: 'a whole row masked',
+      batch: 3,
+      steps: 4,
+      inputSize: 3,
+      units: 3,
+      mask: [
+        [1, 1, 0, 0],
+        [0, 0, 0, 0],
+        [1, 1, 1, 1],
+      ],
+    },
     { what: 'batch 1', batch: 1, steps: 6, inputSize: 2, units: 4, mask: [[1, 1, 1, 1, 0, 0]], boolMask: true },
-    { what: 'long, right padded', batch: 8, steps: 20, inputSize: 5, units: 10, mask: Array.from({ length: 8 }, (_, row) => Array.from({ length: 20 }, (_, t) => (t < 20 - 2 * row ? 1 : 0))) },
+    {
+      what: 'long, right padded',
+      batch: 8,
+      steps: 20,
+      inputSize: 5,
+      units: 10,
+      mask: Array.from({ length: 8 }, (_, row) => Array.from({ length: 20 }, (_, t) => (t < 20 - 2 * row ? 1 : 0))),
+    },
   ];
   for (const activation of ['hardSigmoid', 'sigmoid'] as const) {
     for (const { what, batch, steps, inputSize, units, mask: rows, boolMask } of cases) {
@@ -105,7 +148,13 @@ describe('gruSequence with a mask matches tfjs-layers\' GRU with that mask', () 
         const weights = [next([inputSize, 3 * units], 0.6), next([units, 3 * units], 0.6), next([3 * units], 0.5)] as [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D];
         const h0 = next([batch, units], 0.5) as tf.Tensor2D;
         const probe = [next([batch, steps, units]), next([batch, units])];
-        const mask = boolMask ? tf.tensor2d(rows.flat().map((m) => m !== 0), [batch, steps], 'bool') : tf.tensor2d(rows.flat(), [batch, steps]);
+        const mask = boolMask
+          ? tf.tensor2d(
+              rows.flat().map((m) => m !== 0),
+              [batch, steps],
+              'bool',
+            )
+          : tf.tensor2d(rows.flat(), [batch, steps]);
 
         const layer = tfl.layers.gru({ units, returnSequences: true, returnState: true, recurrentActivation: activation });
         layer.apply(tfl.input({ shape: [steps, inputSize] }));
@@ -144,7 +193,10 @@ describe('gruSequence with a mask matches tfjs-layers\' GRU with that mask', () 
     tf.tidy(() => {
       const x = randomTensor([2, 4, 3], 1) as tf.Tensor3D;
       const weights = { kernel: randomTensor([3, 6], 2, 0.6) as tf.Tensor2D, recurrentKernel: randomTensor([2, 6], 3, 0.6) as tf.Tensor2D, bias: randomTensor([6], 4, 0.5) as tf.Tensor1D };
-      const mask = tf.tensor2d([[1, 1, 1, 0], [1, 0, 0, 0]]);
+      const mask = tf.tensor2d([
+        [1, 1, 1, 0],
+        [1, 0, 0, 0],
+      ]);
       const batchMajor = gruSequence(x, weights, { mask });
       const timeMajor = gruSequence(tf.transpose(x, [1, 0, 2]), weights, { mask: tf.transpose(mask), timeMajor: true });
       expectClose(tf.transpose(timeMajor.outputs, [1, 0, 2]), batchMajor.outputs, 'outputs');

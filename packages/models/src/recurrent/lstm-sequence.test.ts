@@ -73,7 +73,15 @@ function expectSameAsStock(activation: RecurrentActivation, { batch, steps, inpu
   const weights = [next([inputSize, 4 * units], 0.6), next([units, 4 * units], 0.6), next([4 * units], 0.5)];
   const initial = [next([batch, units], 0.5), next([batch, units], 0.5)] as tf.Tensor2D[];
   const probe = [next([batch, steps, units]), next([batch, units]), next([batch, units])];
-  const mask = rows && (boolMask ? tf.tensor2d(rows.flat().map((m) => m !== 0), [batch, steps], 'bool') : tf.tensor2d(rows.flat(), [batch, steps]));
+  const mask =
+    rows &&
+    (boolMask
+      ? tf.tensor2d(
+          rows.flat().map((m) => m !== 0),
+          [batch, steps],
+          'bool',
+        )
+      : tf.tensor2d(rows.flat(), [batch, steps]));
   const stock = stockLstm(x, units, activation, weights, initial, probe, mask);
 
   const [kernel, recurrentKernel, bias] = weights.map((w) => tf.variable(w));
@@ -81,10 +89,22 @@ function expectSameAsStock(activation: RecurrentActivation, { batch, steps, inpu
   const c0 = tf.variable(initial[1]!);
   const xv = tf.variable(x);
   const options = { recurrentActivation: activation, ...(mask ? { mask } : {}) };
-  const fast = lstmSequence(x, { kernel: kernel as tf.Variable<tf.Rank.R2>, recurrentKernel: recurrentKernel as tf.Variable<tf.Rank.R2>, bias: bias as tf.Variable<tf.Rank.R1> }, { ...options, initialState: { h: initial[0]!, c: initial[1]! } });
-  const inferred = lstmSequence(x, { kernel: kernel as tf.Variable<tf.Rank.R2>, recurrentKernel: recurrentKernel as tf.Variable<tf.Rank.R2>, bias: bias as tf.Variable<tf.Rank.R1> }, { ...options, initialState: { h: initial[0]!, c: initial[1]! }, inference: true });
+  const fast = lstmSequence(
+    x,
+    { kernel: kernel as tf.Variable<tf.Rank.R2>, recurrentKernel: recurrentKernel as tf.Variable<tf.Rank.R2>, bias: bias as tf.Variable<tf.Rank.R1> },
+    { ...options, initialState: { h: initial[0]!, c: initial[1]! } },
+  );
+  const inferred = lstmSequence(
+    x,
+    { kernel: kernel as tf.Variable<tf.Rank.R2>, recurrentKernel: recurrentKernel as tf.Variable<tf.Rank.R2>, bias: bias as tf.Variable<tf.Rank.R1> },
+    { ...options, initialState: { h: initial[0]!, c: initial[1]! }, inference: true },
+  );
   const { value, grads } = tf.variableGrads(() => {
-    const run = lstmSequence(xv, { kernel: kernel as tf.Tensor2D, recurrentKernel: recurrentKernel as tf.Tensor2D, bias: bias as tf.Tensor1D }, { ...options, initialState: { h: h0, c: c0 } });
+    const run = lstmSequence(
+      xv,
+      { kernel: kernel as tf.Tensor2D, recurrentKernel: recurrentKernel as tf.Tensor2D, bias: bias as tf.Tensor1D },
+      { ...options, initialState: { h: h0, c: c0 } },
+    );
     return tf.addN([tf.sum(tf.mul(run.outputs, probe[0]!)), tf.sum(tf.mul(run.h, probe[1]!)), tf.sum(tf.mul(run.c, probe[2]!))]) as tf.Scalar;
   }, [kernel!, recurrentKernel!, bias!, xv, h0, c0]);
 
@@ -103,7 +123,7 @@ function expectSameAsStock(activation: RecurrentActivation, { batch, steps, inpu
   expect(tf.memory().numTensors).toBe(before);
 }
 
-describe('lstmSequence matches tfjs-layers\' LSTM', () => {
+describe("lstmSequence matches tfjs-layers' LSTM", () => {
   const shapes = [
     { batch: 3, steps: 5, inputSize: 4, units: 6 },
     { batch: 1, steps: 7, inputSize: 2, units: 3 },
@@ -119,16 +139,68 @@ describe('lstmSequence matches tfjs-layers\' LSTM', () => {
   }
 });
 
-describe('lstmSequence with a mask matches tfjs-layers\' LSTM with that mask', () => {
+describe("lstmSequence with a mask matches tfjs-layers' LSTM with that mask", () => {
   const cases: Array<Case & { what: string }> = [
     // seq2seq's batches: tokens first, padding after.
-    { what: 'right padding', batch: 4, steps: 6, inputSize: 3, units: 5, mask: [[1, 1, 1, 1, 1, 1], [1, 1, 1, 0, 0, 0], [1, 0, 0, 0, 0, 0], [1, 1, 1, 1, 1, 0]] },
+    {
+      what: 'right padding',
+      batch: 4,
+      steps: 6,
+      inputSize: 3,
+      units: 5,
+      mask: [
+        [1, 1, 1, 1, 1, 1],
+        [1, 1, 1, 0, 0, 0],
+        [1, 0, 0, 0, 0, 0],
+        [1, 1, 1, 1, 1, 0],
+      ],
+    },
     // Leading masked steps output the initial state, as tfjs-layers does.
-    { what: 'left padding and a hole', batch: 3, steps: 5, inputSize: 2, units: 4, mask: [[0, 0, 1, 1, 1], [0, 0, 0, 0, 1], [1, 1, 0, 1, 1]], boolMask: true },
-    { what: 'a whole row masked', batch: 3, steps: 4, inputSize: 3, units: 3, mask: [[1, 1, 0, 0], [0, 0, 0, 0], [1, 1, 1, 1]] },
+    {
+      what: 'left padding and a hole',
+      batch: 3,
+      steps: 5,
+      inputSize: 2,
+      units: 4,
+      mask: [
+        [0, 0, 1, 1, 1],
+        [0, 0, 0, 0, 1],
+        [1, 1, 0, 1, 1],
+      ],
+      boolMask: true,
+    },
+    {
+      what: 'a whole row masked',
+      batch: 3,
+      steps: 4,
+      inputSize: 3,
+      units: 3,
+      mask: [
+        [1, 1, 0, 0],
+        [0, 0, 0, 0],
+        [1, 1, 1, 1],
+      ],
+    },
     { what: 'batch 1', batch: 1, steps: 6, inputSize: 2, units: 4, mask: [[1, 1, 1, 1, 0, 0]], boolMask: true },
-    { what: 'every step real', batch: 2, steps: 3, inputSize: 2, units: 3, mask: [[1, 1, 1], [1, 1, 1]] },
-    { what: 'long, right padded', batch: 8, steps: 20, inputSize: 5, units: 10, mask: Array.from({ length: 8 }, (_, row) => Array.from({ length: 20 }, (_, t) => (t < 20 - 2 * row ? 1 : 0))) },
+    {
+      what: 'every step real',
+      batch: 2,
+      steps: 3,
+      inputSize: 2,
+      units: 3,
+      mask: [
+        [1, 1, 1],
+        [1, 1, 1],
+      ],
+    },
+    {
+      what: 'long, right padded',
+      batch: 8,
+      steps: 20,
+      inputSize: 5,
+      units: 10,
+      mask: Array.from({ length: 8 }, (_, row) => Array.from({ length: 20 }, (_, t) => (t < 20 - 2 * row ? 1 : 0))),
+    },
   ];
   for (const activation of ['hardSigmoid', 'sigmoid'] as const) {
     for (const { what, ...shape } of cases) {
@@ -141,7 +213,10 @@ describe('lstmSequence with a mask matches tfjs-layers\' LSTM with that mask', (
     tf.tidy(() => {
       const x = randomTensor([2, 4, 3], 1) as tf.Tensor3D;
       const weights = { kernel: randomTensor([3, 8], 2, 0.6) as tf.Tensor2D, recurrentKernel: randomTensor([2, 8], 3, 0.6) as tf.Tensor2D, bias: randomTensor([8], 4, 0.5) as tf.Tensor1D };
-      const mask = tf.tensor2d([[1, 1, 1, 0], [1, 0, 0, 0]]);
+      const mask = tf.tensor2d([
+        [1, 1, 1, 0],
+        [1, 0, 0, 0],
+      ]);
       const batchMajor = lstmSequence(x, weights, { mask });
       const timeMajor = lstmSequence(tf.transpose(x, [1, 0, 2]), weights, { mask: tf.transpose(mask), timeMajor: true });
       expectClose(tf.transpose(timeMajor.outputs, [1, 0, 2]), batchMajor.outputs, 'outputs');

@@ -6,7 +6,10 @@ import { createRandom } from '../samples/synthetic.ts';
 export function randomTensor(shape: number[], seed: number, scale = 1): tf.Tensor {
   const random = createRandom(seed);
   const size = shape.reduce((a, b) => a * b, 1);
-  return tf.tensor(Float32Array.from({ length: size }, () => (random() * 2 - 1) * scale), shape);
+  return tf.tensor(
+    Float32Array.from({ length: size }, () => (random() * 2 - 1) * scale),
+    shape,
+  );
 }
 
 /** Relative error `|a − b| / max(|b|, 1)` at most `tolerance` everywhere, shapes equal. */

@@ -187,7 +187,10 @@ describe('chat models with FastLSTM or stock LSTM layers', () => {
     }
   };
 
-  for (const [built, other] of [['LSTM', 'FastLSTM'], ['FastLSTM', 'LSTM']] as const) {
+  for (const [built, other] of [
+    ['LSTM', 'FastLSTM'],
+    ['FastLSTM', 'LSTM'],
+  ] as const) {
     it(`a model trained with ${built} layers saves them as such, loads, and its weights run alike in ${other} layers`, async () => {
       const baseline = tf.memory().numTensors;
       const trained = await trainWith(built === 'LSTM' ? 'stock' : 'fast');

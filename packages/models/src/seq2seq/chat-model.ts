@@ -50,7 +50,6 @@ export interface ChatReply {
   truncated: boolean;
 }
 
-
 /**
  * A trained seq2seq chat model: message in, reply out. Made by `trainChatModel` or `loadChatModel`;
  * holds tfjs weights until `dispose()`.

@@ -50,10 +50,7 @@ export interface ChatCheckpointState extends CheckpointHeader {
 }
 
 /** Writes the chat model's artifacts (a checkpoint loads as a model), `optimizer.bin` and `checkpoint.json` (last). */
-export async function writeChatCheckpoint(
-  io: ArtifactIO,
-  parts: { state: ChatCheckpointState; metadata: ChatModelMetadata; network: tfl.LayersModel; optimizer: AdamState },
-): Promise<void> {
+export async function writeChatCheckpoint(io: ArtifactIO, parts: { state: ChatCheckpointState; metadata: ChatModelMetadata; network: tfl.LayersModel; optimizer: AdamState }): Promise<void> {
   await writeCheckpointFiles(io, {
     writeModel: () => writeChatArtifacts(io, parts.metadata, parts.network),
     slots: [...parts.optimizer.firstMoments, ...parts.optimizer.secondMoments],

@@ -26,11 +26,4 @@ export { trainChatModel, type Seq2SeqProgress, type TrainChatModelOptions } from
 export { ChatModel, loadChatModel, type BeamReplyOptions, type ChatReply, type GreedyReplyOptions, type ReplyOptions } from './chat-model.ts';
 export { CHAT_MODEL_FORMAT, CHAT_MODEL_FORMAT_VERSION, type ChatModelMetadata, type ChatModelMetrics } from './io.ts';
 export { evaluateTokenAccuracy, type TokenAccuracyReport } from './evaluate.ts';
-export {
-  CHAT_CHECKPOINT_FORMAT,
-  CHAT_CHECKPOINT_FORMAT_VERSION,
-  readChatCheckpoint,
-  type ChatCheckpointState,
-  type ChatEpochMetrics,
-  type ChatTrainingPosition,
-} from './checkpoint.ts';
+export { CHAT_CHECKPOINT_FORMAT, CHAT_CHECKPOINT_FORMAT_VERSION, readChatCheckpoint, type ChatCheckpointState, type ChatEpochMetrics, type ChatTrainingPosition } from './checkpoint.ts';

@@ -15,7 +15,10 @@ beforeAll(() => initBackend('auto'));
 describe('seq2seq cross-entropy objective, data-parallel', () => {
   it('weighs seq2seq shards by their trained tokens: 2 threads give one thread’s loss, gradients and counts; no tensor left on either side', async () => {
     const params = validateSeq2SeqParams({ embeddingSize: 8, units: 12, dropout: 0, maxInputLength: 8, maxReplyLength: 8 });
-    const tokenizer = Tokenizer.fit(smallTalkPairs.flatMap((pair) => [pair.input, pair.reply]), params);
+    const tokenizer = Tokenizer.fit(
+      smallTalkPairs.flatMap((pair) => [pair.input, pair.reply]),
+      params,
+    );
     const network = buildSeq2SeqNetwork(params, tokenizer.size, 9);
     const pairs = encodePairs(tokenizer, smallTalkPairs.slice(0, 13)); // shards of unequal tokens and lengths
     const baseline = tf.memory().numTensors;
@@ -38,5 +41,4 @@ describe('seq2seq cross-entropy objective, data-parallel', () => {
     expect(tf.memory().numTensors).toBe(baseline);
     disposeNetwork(network);
   });
-
 });

@@ -13,10 +13,6 @@ export const projectToVocabulary = tf.customGrad(((features: tf.Tensor2D, kernel
   save([features, kernel]);
   return {
     value: tf.add(tf.matMul(features, kernel), bias),
-    gradFunc: (dy: tf.Tensor2D, [savedFeatures, savedKernel]: tf.Tensor[]) => [
-      tf.matMul(dy, tf.transpose(savedKernel!)),
-      tf.matMul(tf.transpose(savedFeatures!), dy),
-      tf.sum(dy, 0),
-    ],
+    gradFunc: (dy: tf.Tensor2D, [savedFeatures, savedKernel]: tf.Tensor[]) => [tf.matMul(dy, tf.transpose(savedKernel!)), tf.matMul(tf.transpose(savedFeatures!), dy), tf.sum(dy, 0)],
   };
 }) as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as Projection;

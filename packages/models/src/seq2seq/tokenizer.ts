@@ -38,7 +38,10 @@ const tokenPattern = new RegExp(
  * characters are dropped.
  */
 export function tokenize(text: string): string[] {
-  const normalised = text.normalize('NFC').toLowerCase().replace(/[\u2018\u2019\u02BC]/g, "'");
+  const normalised = text
+    .normalize('NFC')
+    .toLowerCase()
+    .replace(/[\u2018\u2019\u02BC]/g, "'");
   return normalised.match(tokenPattern) ?? [];
 }
 
@@ -159,7 +162,9 @@ export class Tokenizer {
 
   /** Encoder ids of a message: at most `maxInputLength`, the message's last tokens kept (the end of a message is what a reply answers). */
   encodeInput(text: string): number[] {
-    return tokenize(text).slice(-this.maxInputLength).map((token) => this.idOf(token));
+    return tokenize(text)
+      .slice(-this.maxInputLength)
+      .map((token) => this.idOf(token));
   }
 
   /** Decoder ids of a reply: at most `maxReplyLength`, its first tokens kept. */

@@ -60,7 +60,12 @@ describe('seq2seq params', () => {
     await expect(trainChatModel(smallTalkPairs, { params: { freezeEmbeddings: true } })).rejects.toMatchObject({ name: 'ModelConfigError', field: 'freezeEmbeddings' });
     await expect(trainChatModel('hi' as never)).rejects.toThrow(new ModelError('pairs must be an array of { input, reply }, got string'));
     await expect(trainChatModel([{ input: 'hi', reply: 'hey' }, { input: 'hi' }] as never)).rejects.toThrow('pairs[1] must have string input and reply');
-    await expect(trainChatModel([{ input: ' ', reply: 'hey' }, { input: 'hi', reply: '' }])).rejects.toThrow('no usable pairs: all 2 lack a token in their message or reply');
+    await expect(
+      trainChatModel([
+        { input: ' ', reply: 'hey' },
+        { input: 'hi', reply: '' },
+      ]),
+    ).rejects.toThrow('no usable pairs: all 2 lack a token in their message or reply');
     await expect(trainChatModel(smallTalkPairs, { params: tiny, signal: AbortSignal.abort() })).rejects.toBeInstanceOf(TrainingCancelledError);
     expect(tf.memory().numTensors).toBe(baseline);
   });
@@ -97,7 +102,10 @@ describe('trainChatModel', () => {
     expect(model.metadata.pairs).toEqual({ training: 21, validation: 7, skipped: 2 });
     expect(model.metrics.valLoss).toBeGreaterThan(0);
     expect(model.tokenizer.has('unanswered')).toBe(false);
-    const everyWord = Tokenizer.fit(smallTalkPairs.flatMap((pair) => [pair.input, pair.reply]), validateSeq2SeqParams(tiny));
+    const everyWord = Tokenizer.fit(
+      smallTalkPairs.flatMap((pair) => [pair.input, pair.reply]),
+      validateSeq2SeqParams(tiny),
+    );
     expect(model.tokenizer.size).toBeLessThan(everyWord.size); // words seen only in validation pairs stay unknown
     model.dispose();
   });
@@ -117,7 +125,13 @@ describe('trainChatModel', () => {
   });
 
   it('trains on batches of one-word messages; even a barely trained model replies with a token', async () => {
-    const model = await trainChatModel([{ input: 'lol', reply: 'haha' }, { input: 'hi', reply: 'hey' }], { seed: 1, params: { ...tiny, batchSize: 1 } });
+    const model = await trainChatModel(
+      [
+        { input: 'lol', reply: 'haha' },
+        { input: 'hi', reply: 'hey' },
+      ],
+      { seed: 1, params: { ...tiny, batchSize: 1 } },
+    );
     expect(model.reply('lol').tokens.length).toBeGreaterThan(0);
     model.dispose();
   });
@@ -143,12 +157,7 @@ describe('padding', () => {
       // Garbage logits at the padded steps must not change the loss.
       const noisy = tf.concat([firstRowLogits, tf.fill([1, 3, 12], 100)], 1) as tf.Tensor3D;
       const targets = firstRow(padded.targets);
-      return [
-        logitsAlone,
-        firstRowLogits,
-        maskedCrossEntropy(logitsAlone, alone.targets, targetMask(alone.targets)),
-        maskedCrossEntropy(noisy, targets, targetMask(targets)),
-      ];
+      return [logitsAlone, firstRowLogits, maskedCrossEntropy(logitsAlone, alone.targets, targetMask(alone.targets)), maskedCrossEntropy(noisy, targets, targetMask(targets))];
     });
     expect(Array.from(paddedLogits.dataSync())).toEqual(Array.from(aloneLogits.dataSync()).map((v) => expect.closeTo(v, 5)));
     expect(paddedRowLoss.dataSync()[0]).toBeCloseTo(aloneLoss.dataSync()[0]!, 5);

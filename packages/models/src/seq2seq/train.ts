@@ -8,7 +8,15 @@ import { fingerprintText, sameFingerprint } from '../checkpoint/files.ts';
 import { createCheckpointer, type CheckpointHook, type TrainingCheckpoint } from '../checkpoint/hook.ts';
 import { trainableVariables } from '../parallel/shard-gradients.ts';
 import { deriveSeed, RandomStream } from '../random.ts';
-import { CHAT_CHECKPOINT_FORMAT, CHAT_CHECKPOINT_FORMAT_VERSION, readChatCheckpoint, writeChatCheckpoint, type ChatCheckpointState, type ChatEpochMetrics, type ChatTrainingPosition } from './checkpoint.ts';
+import {
+  CHAT_CHECKPOINT_FORMAT,
+  CHAT_CHECKPOINT_FORMAT_VERSION,
+  readChatCheckpoint,
+  writeChatCheckpoint,
+  type ChatCheckpointState,
+  type ChatEpochMetrics,
+  type ChatTrainingPosition,
+} from './checkpoint.ts';
 import { DataParallelGradients } from '../parallel/data-parallel.ts';
 import { usableTrainingThreads } from '../parallel/threads.ts';
 import { createRandom } from '../samples/synthetic.ts';
@@ -155,7 +163,8 @@ export async function trainChatModel(pairs: readonly ChatPair[], options: TrainC
   try {
     tf.tidy(() => network.getLayer(layerNames.embedding).setWeights([tf.tensor2d(matrix, [tokenizer.size, params.embeddingSize])]));
     if (resume) {
-      if (JSON.stringify(tokenizer.toJSON()) !== JSON.stringify(resume.state.tokenizer)) throw new ModelError('resumeFrom: the checkpoint was trained with another vocabulary (other pairs or word vectors)');
+      if (JSON.stringify(tokenizer.toJSON()) !== JSON.stringify(resume.state.tokenizer))
+        throw new ModelError('resumeFrom: the checkpoint was trained with another vocabulary (other pairs or word vectors)');
       for (const layer of network.layers) if (layer.weights.length > 0) layer.setWeights(resume.network.getLayer(layer.name).getWeights());
     }
     optimizer = new AdamOptimizer(trainableVariables(network), params.learningRate, resume?.optimizer);

@@ -15,7 +15,12 @@ beforeAll(() => initBackend('auto'));
 /** Vectors `[id, id + 0.5, -id, 1]`-like rows, easy to recognise. */
 function vectorsFor(words: string[], dimension = 4): WordVectors {
   const vectors = new Float32Array(words.length * dimension);
-  words.forEach((_, row) => vectors.set(Array.from({ length: dimension }, (__, k) => (row + 1) * (k % 2 ? -0.1 : 0.1) + k * 0.01), row * dimension));
+  words.forEach((_, row) =>
+    vectors.set(
+      Array.from({ length: dimension }, (__, k) => (row + 1) * (k % 2 ? -0.1 : 0.1) + k * 0.01),
+      row * dimension,
+    ),
+  );
   return { dimension, words, vectors };
 }
 
@@ -34,7 +39,8 @@ async function savedEmbedding(model: ChatModel): Promise<Float32Array> {
   throw new Error('no embedding in model.json');
 }
 
-const rowOf = (vectors: WordVectors, word: string) => Array.from(vectors.vectors.subarray(vectors.words.indexOf(word) * vectors.dimension, (vectors.words.indexOf(word) + 1) * vectors.dimension));
+const rowOf = (vectors: WordVectors, word: string) =>
+  Array.from(vectors.vectors.subarray(vectors.words.indexOf(word) * vectors.dimension, (vectors.words.indexOf(word) + 1) * vectors.dimension));
 
 describe('createEmbeddingMatrix', () => {
   const tokenizer = Tokenizer.fit(['hello there friend', 'hello you'], { maxVocabulary: 20, maxInputLength: 5, maxReplyLength: 5 });
@@ -67,9 +73,7 @@ describe('createEmbeddingMatrix', () => {
     );
     const broken = vectorsFor(['hello', 'you']);
     broken.vectors[5] = Number.NaN;
-    expect(() => createEmbeddingMatrix(tokenizer, 4, createRandom(1), broken)).toThrow(
-      new ModelConfigError('wordVectors', 'the vector of "you" holds a value that is not a finite number'),
-    );
+    expect(() => createEmbeddingMatrix(tokenizer, 4, createRandom(1), broken)).toThrow(new ModelConfigError('wordVectors', 'the vector of "you" holds a value that is not a finite number'));
   });
 });
 

@@ -28,7 +28,10 @@ export function checkWordVectors(wordVectors: WordVectors, embeddingSize: number
   const { dimension, words, vectors } = wordVectors;
   if (!Number.isInteger(dimension) || dimension < 1) throw new ModelConfigError('wordVectors', `dimension must be a positive integer, got ${String(dimension)}`);
   if (dimension !== embeddingSize) {
-    throw new ModelConfigError('wordVectors', `have dimension ${dimension} but embeddingSize is ${embeddingSize}; set embeddingSize to ${dimension} or use ${embeddingSize}-dimensional vectors`);
+    throw new ModelConfigError(
+      'wordVectors',
+      `have dimension ${dimension} but embeddingSize is ${embeddingSize}; set embeddingSize to ${dimension} or use ${embeddingSize}-dimensional vectors`,
+    );
   }
   if (!Array.isArray(words) || !(vectors instanceof Float32Array)) throw new ModelConfigError('wordVectors', 'need words (string[]) and vectors (Float32Array)');
   if (vectors.length !== words.length * dimension) {

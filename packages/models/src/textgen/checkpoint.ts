@@ -49,10 +49,7 @@ export const fingerprintCorpus = fingerprintText;
  * variable, then the second moments, float32 little-endian) and `checkpoint.json`, written last: a
  * checkpoint without it is incomplete and is refused.
  */
-export async function writeTextCheckpoint(
-  io: ArtifactIO,
-  parts: { state: TextCheckpointState; metadata: TextModelMetadata; network: tfl.LayersModel; optimizer: AdamState },
-): Promise<void> {
+export async function writeTextCheckpoint(io: ArtifactIO, parts: { state: TextCheckpointState; metadata: TextModelMetadata; network: tfl.LayersModel; optimizer: AdamState }): Promise<void> {
   await writeCheckpointFiles(io, {
     writeModel: () => writeTextModelArtifacts(io, parts.metadata, parts.network),
     slots: [...parts.optimizer.firstMoments, ...parts.optimizer.secondMoments],
@@ -81,8 +78,7 @@ export async function readTextCheckpoint(io: ArtifactIO): Promise<LoadedTextChec
   try {
     const shapes = network.trainableWeights.map((w) => w.shape as number[]);
     const sizes = shapes.map((shape) => shape.reduce((a, b) => a * b, 1));
-    const shapesAgree =
-      state.optimizer.shapes.length === sizes.length && shapes.every((shape, i) => shape.join() === state.optimizer.shapes[i]?.join());
+    const shapesAgree = state.optimizer.shapes.length === sizes.length && shapes.every((shape, i) => shape.join() === state.optimizer.shapes[i]?.join());
     if (!shapesAgree || state.vocabulary.join('') !== vocabulary.characters.join('')) {
       throw new ModelError('checkpoint.json does not describe the network stored beside it');
     }

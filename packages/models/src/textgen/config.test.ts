@@ -72,7 +72,12 @@ describe('text generator params', () => {
     expect(() => splitCorpus(new Int32Array(1000), { seqLength: 60, validationSplit: 1e-8 })).toThrow(
       new CorpusTooShortError(1000, 6_100_000_000, 'seqLength 60 with validationSplit 1e-8 (a window of 61 in each part)'),
     );
-    for (const [seqLength, validationSplit] of [[2, 0.5], [7, 0.3], [200, 0.001], [59, 0.123]] as const) {
+    for (const [seqLength, validationSplit] of [
+      [2, 0.5],
+      [7, 0.3],
+      [200, 0.001],
+      [59, 0.123],
+    ] as const) {
       let counted = seqLength + 1;
       const fits = (n: number) => n - Math.floor(n * validationSplit) >= seqLength + 1 && Math.floor(n * validationSplit) >= seqLength + 1;
       while (!fits(counted)) counted++;

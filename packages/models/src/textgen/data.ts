@@ -34,10 +34,12 @@ const validationLength = (length: number, validationSplit: number) => Math.floor
  */
 export function splitCorpus(codes: Int32Array, params: Pick<TextGenParams, 'seqLength' | 'validationSplit'>): TextSplit {
   const window = params.seqLength + 1;
-  const fits = (length: number) => length - validationLength(length, params.validationSplit) >= window && (params.validationSplit === 0 || validationLength(length, params.validationSplit) >= window);
+  const fits = (length: number) =>
+    length - validationLength(length, params.validationSplit) >= window && (params.validationSplit === 0 || validationLength(length, params.validationSplit) >= window);
   if (!fits(codes.length)) {
     const needed = leastFittingLength(window, params.validationSplit, fits);
-    const detail = params.validationSplit === 0 ? `seqLength ${params.seqLength}` : `seqLength ${params.seqLength} with validationSplit ${params.validationSplit} (a window of ${window} in each part)`;
+    const detail =
+      params.validationSplit === 0 ? `seqLength ${params.seqLength}` : `seqLength ${params.seqLength} with validationSplit ${params.validationSplit} (a window of ${window} in each part)`;
     throw new CorpusTooShortError(codes.length, needed, detail);
   }
   const cut = codes.length - validationLength(codes.length, params.validationSplit);

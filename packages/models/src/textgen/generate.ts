@@ -51,12 +51,7 @@ export function validateGenerateTextOptions(options: GenerateTextOptions): Gener
  * feeding each back in. Every step's tensors are freed as it goes; only the layer states live
  * across steps. `isDisposed` is polled so a model disposed mid-generation fails cleanly.
  */
-export async function generateText(
-  weights: TextNetworkWeights,
-  vocabulary: CharVocabulary,
-  options: GenerateTextOptions,
-  isDisposed: () => boolean = () => false,
-): Promise<string> {
+export async function generateText(weights: TextNetworkWeights, vocabulary: CharVocabulary, options: GenerateTextOptions, isDisposed: () => boolean = () => false): Promise<string> {
   const { seedText, length, temperature, topK, onText } = validateGenerateTextOptions(options);
   const random = createRandom(options.randomSeed ?? randomSeed());
   // Returns to the event loop every few tens of milliseconds of network steps, however big the network.

@@ -7,12 +7,6 @@ export { bitsPerChar, unigramEntropyBits } from './metrics.ts';
 export { validateGenerateTextOptions, type GenerateTextOptions } from './generate.ts';
 export { buildTextNetwork } from './network.ts';
 export { TEXT_MODEL_FORMAT, TEXT_MODEL_FORMAT_VERSION, type TextEpochMetrics, type TextModelMetadata, type TextModelMetrics } from './io.ts';
-export {
-  TEXT_CHECKPOINT_FORMAT,
-  TEXT_CHECKPOINT_FORMAT_VERSION,
-  readTextCheckpointState,
-  type TextCheckpointState,
-  type TextTrainingPosition,
-} from './checkpoint.ts';
+export { TEXT_CHECKPOINT_FORMAT, TEXT_CHECKPOINT_FORMAT_VERSION, readTextCheckpointState, type TextCheckpointState, type TextTrainingPosition } from './checkpoint.ts';
 export { TextModel, loadTextModel } from './text-model.ts';
 export { trainTextModel, type TextTrainingCheckpoint, type TextTrainProgress, type TextTrainStep, type TrainTextModelOptions } from './train.ts';

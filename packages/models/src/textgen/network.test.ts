@@ -15,7 +15,12 @@ const sequences = [
   [0, 3, 6, 1, 1],
   [5, 2, 2, 4, 0],
 ];
-const timeMajor = () => tf.tensor2d(sequences[0]!.flatMap((_, t) => sequences.map((s) => s[t]!)), [5, 2], 'int32');
+const timeMajor = () =>
+  tf.tensor2d(
+    sequences[0]!.flatMap((_, t) => sequences.map((s) => s[t]!)),
+    [5, 2],
+    'int32',
+  );
 
 describe.each(['gru', 'lstm'] as const)('%s network arithmetic', (cell) => {
   it("matches tfjs-layers' own predict on the same weights", () => {

@@ -92,12 +92,7 @@ export function forwardWindows(weights: TextNetworkWeights, inputs: tf.Tensor2D,
  * input. Returns the new states and, when `withLogits`, the logits `[1, vocabularySize]` of the
  * next character. The caller owns (and disposes) what it returns; the intermediates are freed.
  */
-export function stepOneCharacter(
-  weights: TextNetworkWeights,
-  index: number,
-  states: readonly LayerState[],
-  withLogits: boolean,
-): { states: LayerState[]; logits: tf.Tensor2D | null } {
+export function stepOneCharacter(weights: TextNetworkWeights, index: number, states: readonly LayerState[], withLogits: boolean): { states: LayerState[]; logits: tf.Tensor2D | null } {
   const kept = tf.tidy(() => {
     const next: LayerState[] = [];
     let x: tf.Tensor2D | null = null;

@@ -10,7 +10,15 @@ import { AdamOptimizer, type AdamState } from '../checkpoint/adam.ts';
 import { checkOption, TextGenTrainPayloadSchema } from '@mlq/specs';
 import { validateTextGenParams, type TextGenParams, type TextGenPresetName } from './config.ts';
 import { createCheckpointer, type CheckpointHook, type TrainingCheckpoint } from '../checkpoint/hook.ts';
-import { fingerprintCorpus, readTextCheckpoint, TEXT_CHECKPOINT_FORMAT, TEXT_CHECKPOINT_FORMAT_VERSION, writeTextCheckpoint, type LoadedTextCheckpoint, type TextTrainingPosition } from './checkpoint.ts';
+import {
+  fingerprintCorpus,
+  readTextCheckpoint,
+  TEXT_CHECKPOINT_FORMAT,
+  TEXT_CHECKPOINT_FORMAT_VERSION,
+  writeTextCheckpoint,
+  type LoadedTextCheckpoint,
+  type TextTrainingPosition,
+} from './checkpoint.ts';
 import { countTrainingWindows, countValidationWindows, createWindowBatch, epochOrder, splitCorpus, type TextSplit } from './data.ts';
 import { generateText } from './generate.ts';
 import { TEXT_MODEL_FORMAT, TEXT_MODEL_FORMAT_VERSION, type TextEpochMetrics, type TextModelMetadata, type TextModelMetrics } from './io.ts';
@@ -184,7 +192,9 @@ function resumeRun(checkpoint: LoadedTextCheckpoint, text: string, options: Trai
   try {
     const corpus = fingerprintCorpus(text);
     if (corpus.length !== state.corpus.length || corpus.fnv1a !== state.corpus.fnv1a) {
-      throw new ModelError(`resumeFrom: the checkpoint was trained on another text (${state.corpus.length} UTF-16 units, FNV-1a ${state.corpus.fnv1a}; given ${corpus.length}, ${corpus.fnv1a})`);
+      throw new ModelError(
+        `resumeFrom: the checkpoint was trained on another text (${state.corpus.length} UTF-16 units, FNV-1a ${state.corpus.fnv1a}; given ${corpus.length}, ${corpus.fnv1a})`,
+      );
     }
     if (options.seed !== undefined && options.seed !== state.seed) throw new ModelConfigError('seed', `differs from the checkpoint's (${state.seed}); a resumed run keeps its seed`);
     for (const [field, value] of Object.entries(options.params ?? {})) {
@@ -264,7 +274,12 @@ async function runEpochs(text: string, start: RunStart, optimizer: AdamOptimizer
       while (position.batchInEpoch < stepsPerEpoch) {
         throwIfAborted(signal);
         const windows = order.subarray(position.batchInEpoch * params.batchSize, (position.batchInEpoch + 1) * params.batchSize);
-        const loss = await trainStep(gradients, optimizer, Array.from(windows, (w) => w * params.step), deriveSeed(seed, RandomStream.dropout, position.step));
+        const loss = await trainStep(
+          gradients,
+          optimizer,
+          Array.from(windows, (w) => w * params.step),
+          deriveSeed(seed, RandomStream.dropout, position.step),
+        );
         if (!Number.isFinite(loss)) {
           throw new TrainingDivergedError(`training diverged at step ${position.step + 1}: loss ${loss}; try a lower learningRate (was ${params.learningRate})`);
         }

@@ -52,7 +52,10 @@ const each = <Key extends keyof Family>(key: Key) => families.map((family) => fa
  * variant its `kind` names (see `trainPayloadVariant`), so errors name that family's fields.
  */
 export const TrainPayloadSchema = Type.Union(each('trainPayloadSchema'), {
-  description: `A training job: \`kind\` is ${modelKinds.map((kind) => `\`${kind}\``).join(', ').replace(/, ([^,]*)$/, ' or $1')}`,
+  description: `A training job: \`kind\` is ${modelKinds
+    .map((kind) => `\`${kind}\``)
+    .join(', ')
+    .replace(/, ([^,]*)$/, ' or $1')}`,
 });
 export type TrainPayload = Static<typeof TrainPayloadSchema>;
 
@@ -88,7 +91,10 @@ export const PredictPayloadSchema = Type.Object(
 export type PredictPayload = Static<typeof PredictPayloadSchema>;
 
 /** The optional predict fields each kind takes; `model` goes with every kind. */
-export const predictFieldsByKind = Object.fromEntries(families.map((family) => [family.kind, Object.keys(family.predictFields)])) as unknown as Record<ModelKind, readonly (keyof PredictPayload)[]>;
+export const predictFieldsByKind = Object.fromEntries(families.map((family) => [family.kind, Object.keys(family.predictFields)])) as unknown as Record<
+  ModelKind,
+  readonly (keyof PredictPayload)[]
+>;
 
 /**
  * What is wrong with a predict payload for a model of `kind`: a field of another kind, or a
@@ -130,8 +136,7 @@ export function checkTrainingMemory(payload: TrainPayload, facts: TrainingFacts,
   return estimate && exceedsLimits(estimate, limits);
 }
 
-type RecordFieldsOf<F extends Family> = Static<TObject<F['record']['fields']>> &
-  (F['record'] extends { internal: infer Internal extends TProperties } ? Static<TObject<Internal>> : unknown);
+type RecordFieldsOf<F extends Family> = Static<TObject<F['record']['fields']>> & (F['record'] extends { internal: infer Internal extends TProperties } ? Static<TObject<Internal>> : unknown);
 type RecordOf<F extends Family> = Static<TObject<typeof ModelRecordBaseFields>> & { kind: F['kind']; architecture: F['record']['architecture'][number] } & RecordFieldsOf<F>;
 
 /** A trained model's registry record, by family. */

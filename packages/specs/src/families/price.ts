@@ -63,7 +63,7 @@ export const HoldoutSchema = Type.Integer({ minimum: 1, maximum: 365, descriptio
 
 export const PriceArchitectureSchema = Type.Union(
   priceArchitectures.map((name) => Type.Literal(name)),
-  { description: '`lstm`: the talk\'s LSTM(50)→LSTM(100) network; `linear`: least squares on the time index' },
+  { description: "`lstm`: the talk's LSTM(50)→LSTM(100) network; `linear`: least squares on the time index" },
 );
 
 export const PriceLstmParamsSchema = Type.Partial(
@@ -146,7 +146,9 @@ export type PriceProgress = Static<typeof PriceProgressSchema>;
 /** The fields of `POST /v1/predict` a price model takes. */
 export const pricePredictFields = {
   // No default here: a default would be filled in for models of every kind.
-  horizon: Type.Optional(Type.Integer({ minimum: HorizonSchema.minimum, maximum: HorizonSchema.maximum, description: 'price: days to forecast. Default: the horizon the model was trained for' })),
+  horizon: Type.Optional(
+    Type.Integer({ minimum: HorizonSchema.minimum, maximum: HorizonSchema.maximum, description: 'price: days to forecast. Default: the horizon the model was trained for' }),
+  ),
   history: Type.Optional(
     Type.Array(Finite, {
       minItems: 1,

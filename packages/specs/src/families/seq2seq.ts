@@ -145,7 +145,7 @@ export const seq2seqPredictFields = {
   strategy: Type.Optional(Type.Union([Type.Literal('greedy'), Type.Literal('beam')], { description: 'seq2seq: decoding. Default greedy' })),
   beamWidth: Type.Optional(Type.Integer({ minimum: 1, maximum: 10, description: `seq2seq beam: partial replies kept per step. Default ${replyDefaults.beamWidth}` })),
   n: Type.Optional(Type.Integer({ minimum: 1, maximum: 10, description: 'seq2seq beam: replies returned, at most beamWidth. Default beamWidth' })),
-  maxLength: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, description: 'seq2seq: most tokens in a reply. Default the model\'s maxReplyLength' })),
+  maxLength: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, description: "seq2seq: most tokens in a reply. Default the model's maxReplyLength" })),
   lengthPenalty: Type.Optional(Type.Number({ minimum: 0, maximum: 2, description: `seq2seq beam: rank by logProb / (tokens + 1)^lengthPenalty. Default ${replyDefaults.lengthPenalty}` })),
 };
 
@@ -164,9 +164,9 @@ export const Seq2SeqPredictResultSchema = Type.Object({
   version: Type.Integer(),
   message: Type.String(),
   strategy: Type.Union([Type.Literal('greedy'), Type.Literal('beam')]),
-  reply: Type.String({ description: 'The best reply\'s text' }),
+  reply: Type.String({ description: "The best reply's text" }),
   replies: Type.Array(ChatReplySchema, { description: 'Greedy: one; beam: the n best, best first' }),
-  unknownWords: Type.Array(Type.String(), { description: 'Words of the message outside the model\'s vocabulary (read as <unk>)' }),
+  unknownWords: Type.Array(Type.String(), { description: "Words of the message outside the model's vocabulary (read as <unk>)" }),
   cached: Type.Boolean(),
   backend: Type.String(),
 });

@@ -65,7 +65,10 @@ function presetDefault(field: keyof TextGenSettings): string {
 
 export const TextGenParamsSchema = Type.Partial(
   Type.Object({
-    cell: Type.Union(textGenCells.map((cell) => Type.Literal(cell)), { description: `Recurrent cell of every layer. ${presetDefault('cell')}` }),
+    cell: Type.Union(
+      textGenCells.map((cell) => Type.Literal(cell)),
+      { description: `Recurrent cell of every layer. ${presetDefault('cell')}` },
+    ),
     layers: Type.Integer({ minimum: 1, maximum: 3, description: `Stacked recurrent layers. ${presetDefault('layers')}` }),
     units: Type.Integer({ minimum: 4, maximum: 1024, description: `Units per layer. ${presetDefault('units')}` }),
     seqLength: Type.Integer({ minimum: 2, maximum: 200, description: `Characters per training window. ${presetDefault('seqLength')}` }),
@@ -81,7 +84,7 @@ export const TextGenParamsSchema = Type.Partial(
       description: `Optimizer steps between checkpoints to the artifact store (0: at epoch ends only). ${presetDefault('checkpointEverySteps')}`,
     }),
   }),
-  { additionalProperties: false, description: 'Hyperparameters over the preset\'s; omitted ones take the preset\'s values' },
+  { additionalProperties: false, description: "Hyperparameters over the preset's; omitted ones take the preset's values" },
 );
 export type TextGenParams = Static<typeof TextGenParamsSchema>;
 
@@ -96,7 +99,7 @@ export const TextGenTrainPayloadSchema = Type.Object(
     preset: Type.Optional(
       Type.Union(
         textGenPresetNames.map((name) => Type.Literal(name)),
-        { description: '`default`: sized for a 2-core CPU (GRU 1×128, seq 60, batch 32); `talk`: the talk\'s GRU 3×512, seq 30, batch 200 (for GPU workers)' },
+        { description: "`default`: sized for a 2-core CPU (GRU 1×128, seq 60, batch 32); `talk`: the talk's GRU 3×512, seq 30, batch 200 (for GPU workers)" },
       ),
     ),
     params: Type.Optional(TextGenParamsSchema),
@@ -165,7 +168,9 @@ export const generationDefaults = { length: 200, temperature: 1 } as const;
 export const textGenPredictFields = {
   seedText: Type.Optional(Type.String({ minLength: 1, maxLength: 10_000, description: 'textgen (required): text the model reads before it writes' })),
   length: Type.Optional(Type.Integer({ minimum: 1, maximum: 2000, description: `textgen: characters to generate. Default ${generationDefaults.length}` })),
-  temperature: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 2, description: `textgen: softmax temperature; lower is more conservative. Default ${generationDefaults.temperature}` })),
+  temperature: Type.Optional(
+    Type.Number({ exclusiveMinimum: 0, maximum: 2, description: `textgen: softmax temperature; lower is more conservative. Default ${generationDefaults.temperature}` }),
+  ),
   topK: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000, description: 'textgen: sample among the k most likely characters only' })),
   randomSeed: Type.Optional(Type.Integer({ minimum: 0, maximum: 2 ** 31 - 1, description: 'textgen: seeds the sampling; the same seed gives the same text. Default random' })),
   stream: Type.Optional(Type.Boolean({ description: 'textgen: publish characters as they are generated (set by `POST /v1/predict?stream=true`)' })),
@@ -182,7 +187,7 @@ export const TextGenPredictResultSchema = Type.Object({
   temperature: Type.Number(),
   topK: Type.Union([Type.Integer(), Type.Null()]),
   randomSeed: Type.Integer({ description: 'The seed that sampled it: send it again for the same text' }),
-  unknownCharacters: Type.Integer({ description: 'Seed characters outside the model\'s vocabulary (read as all-zero inputs)' }),
+  unknownCharacters: Type.Integer({ description: "Seed characters outside the model's vocabulary (read as all-zero inputs)" }),
   cached: Type.Boolean(),
   backend: Type.String(),
 });

@@ -118,10 +118,7 @@ export function messengerFixtureFiles(): Map<string, Uint8Array> {
         ],
       }),
     ],
-    [
-      `${root}/archived_threads/eve_4004/message_1.json`,
-      messengerFile({ title: 'Eve', participants: ['Eve', OWNER], messages: [{ sender: 'Eve', minute: 400, content: 'Hello?' }] }),
-    ],
+    [`${root}/archived_threads/eve_4004/message_1.json`, messengerFile({ title: 'Eve', participants: ['Eve', OWNER], messages: [{ sender: 'Eve', minute: 400, content: 'Hello?' }] })],
     [
       `${root}/message_requests/spammer_5005/message_1.json`,
       messengerFile({ title: 'Spammer', participants: ['Spammer', OWNER], messages: [{ sender: 'Spammer', minute: 500, content: 'Win!' }] }),
