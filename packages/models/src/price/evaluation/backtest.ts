@@ -40,6 +40,8 @@ export interface BacktestResult {
    * fold first. What conformal intervals are calibrated from.
    */
   residualsByStep: number[][];
+  /** The forecasts those errors are errors of, laid out the same way. */
+  forecastsByStep: number[][];
 }
 
 /**
@@ -107,5 +109,6 @@ function summarize(forecaster: Forecaster, options: BacktestOptions, folds: Back
     folds,
     mean: { mae: mean((s) => s.mae)!, rmse: mean((s) => s.rmse)!, mape: mean((s) => s.mape), mase: mean((s) => s.mase) },
     residualsByStep: Array.from({ length: options.horizon }, (_, j) => folds.map((fold) => fold.errors[j]!)),
+    forecastsByStep: Array.from({ length: options.horizon }, (_, j) => folds.map((fold) => fold.forecast[j]!)),
   };
 }

@@ -5,11 +5,35 @@ import { maxRollingOrigins } from './rolling-origin.ts';
 /** The quantiles a forecast comes with unless asked otherwise: an 80% band and the median. */
 export const DEFAULT_QUANTILES: readonly number[] = Object.freeze([0.1, 0.5, 0.9]);
 
+/**
+ * How errors are made comparable before their quantiles are taken: `absolute` uses them as they
+ * are (actual − forecast, in the series' unit); `relative` divides each by its forecast's size
+ * |forecast| and the offsets scale with the new forecast, so errors made when prices were 10×
+ * lower count 10× larger: the assumption of a multiplicative error, natural for prices.
+ */
+export type ConformalScale = 'absolute' | 'relative';
+
+/** Past forecasts' errors by horizon step: a `BacktestResult` or an `auto` model's `selection`. */
+export interface ForecastErrors {
+  /** residualsByStep[j]: errors (actual − forecast) of step j + 1, one per past origin. */
+  residualsByStep: readonly (readonly number[])[];
+  /** The forecasts those errors are errors of, laid out the same way; needed for `relative`. */
+  forecastsByStep?: readonly (readonly number[])[];
+}
+
+export interface ConformalOptions {
+  /** Quantile levels in (0, 1). @defaultValue {@link DEFAULT_QUANTILES} */
+  quantiles?: readonly number[];
+  /** @defaultValue 'absolute' */
+  scale?: ConformalScale;
+}
+
 /** Offsets to add to a point forecast, per horizon step and quantile, from past errors. */
 export interface ConformalCalibration {
   /** Quantile levels, ascending, each in (0, 1). */
   quantiles: number[];
-  /** offsets[j][k]: quantile k of the step-(j + 1) errors (actual − forecast). */
+  scale: ConformalScale;
+  /** offsets[j][k]: quantile k of the step-(j + 1) errors (as fractions of |forecast| when `relative`). */
   offsets: number[][];
   /** Errors behind each step's offsets. */
   sampleSizes: number[];
@@ -39,20 +63,23 @@ export interface ForecastIntervals {
  * error and an upper one the ⌈(n + 1)q⌉-th, so that a new error falls below the lower offset with
  * probability at most q and above the upper one with probability at most 1 − q; q = 0.5 is the
  * median. The errors are signed, so a biased forecaster gets an asymmetric band (and the median
- * corrects its bias).
- * @param residualsByStep errors (actual − forecast) by horizon step, e.g. a backtest's `residualsByStep`
- * @throws RangeError for an empty step, a non-finite error or a level outside (0, 1)
+ * corrects its bias). Calibrate on errors of forecasts made before the one the band is for (a
+ * backtest over the training part): that is what keeps it honest.
+ * @throws RangeError for an empty step, a non-finite error, a zero forecast under `relative`, or a level outside (0, 1)
  */
-export function calibrateConformal(residualsByStep: readonly (readonly number[])[], quantiles: readonly number[] = DEFAULT_QUANTILES): ConformalCalibration {
+export function calibrateConformal(errors: ForecastErrors, options: ConformalOptions = {}): ConformalCalibration {
+  const { quantiles = DEFAULT_QUANTILES, scale = 'absolute' } = options;
   if (quantiles.length === 0 || quantiles.some((q) => !(q > 0 && q < 1))) throw new RangeError(`quantiles must lie in (0, 1), got ${quantiles.join(', ')}`);
   const levels = [...new Set(quantiles)].sort((a, b) => a - b);
+  const { residualsByStep, forecastsByStep } = errors;
   if (residualsByStep.length === 0) throw new RangeError('conformal calibration needs errors for at least one horizon step');
   const offsets: number[][] = [];
   const sampleSizes: number[] = [];
   const guaranteed: boolean[] = [];
-  residualsByStep.forEach((errors, j) => {
-    if (errors.length === 0 || errors.some((e) => !Number.isFinite(e))) throw new RangeError(`step ${j + 1} needs finite errors (got ${errors.length}, some not finite or none)`);
-    const sorted = [...errors].sort((a, b) => a - b);
+  residualsByStep.forEach((stepErrors, j) => {
+    const scores = scale === 'absolute' ? [...stepErrors] : stepErrors.map((e, i) => e / sizeOf(forecastsByStep?.[j]?.[i]));
+    if (scores.length === 0 || scores.some((e) => !Number.isFinite(e))) throw new RangeError(`step ${j + 1} needs finite errors (got ${scores.length}, some not finite or none)`);
+    const sorted = scores.sort((a, b) => a - b);
     const n = sorted.length;
     let exact = true;
     offsets.push(
@@ -67,7 +94,14 @@ export function calibrateConformal(residualsByStep: readonly (readonly number[])
     sampleSizes.push(n);
     guaranteed.push(exact);
   });
-  return { quantiles: levels, offsets, sampleSizes, guaranteed };
+  return { quantiles: levels, scale, offsets, sampleSizes, guaranteed };
+}
+
+/** |forecast|, the unit of a relative error; refuses what cannot be one. */
+function sizeOf(forecast: number | undefined): number {
+  if (forecast === undefined) throw new RangeError('relative scaling needs the forecasts (forecastsByStep) beside the errors');
+  if (!(Math.abs(forecast) > 0) || !Number.isFinite(forecast)) throw new RangeError(`relative scaling needs non-zero, finite forecasts (got ${forecast})`);
+  return Math.abs(forecast);
 }
 
 function median(sorted: readonly number[]): number {
@@ -76,14 +110,15 @@ function median(sorted: readonly number[]): number {
 }
 
 /**
- * The point forecast plus each quantile's offset, step by step.
- * @throws RangeError when the forecast is longer than the calibrated horizon
+ * The point forecast plus each quantile's offset, step by step (times |forecast| when `relative`).
+ * @throws RangeError when the forecast is longer than the calibrated horizon, or a forecast is 0 under `relative`
  */
 export function applyConformal(forecast: readonly number[], calibration: ConformalCalibration): ForecastIntervals {
   if (forecast.length > calibration.offsets.length) {
     throw new RangeError(`the calibration covers ${calibration.offsets.length} steps; the forecast has ${forecast.length}`);
   }
-  const values = calibration.quantiles.map((_, k) => forecast.map((point, j) => point + calibration.offsets[j]![k]!));
+  const unit = forecast.map((point) => (calibration.scale === 'relative' ? sizeOf(point) : 1));
+  const values = calibration.quantiles.map((_, k) => forecast.map((point, j) => point + calibration.offsets[j]![k]! * unit[j]!));
   return { forecast: [...forecast], quantiles: [...calibration.quantiles], values, lower: values[0]!, upper: values[values.length - 1]! };
 }
 
@@ -100,15 +135,21 @@ export function intervalCoverage(actual: ArrayLike<number>, lower: ArrayLike<num
   return inside / actual.length;
 }
 
-export interface ForecastWithIntervalsOptions {
+/** Where the calibration errors of {@link forecastWithIntervals} come from, unless told otherwise. */
+export const DEFAULT_CALIBRATION = Object.freeze({ folds: 20, step: 3 });
+
+export interface ForecastWithIntervalsOptions extends ConformalOptions {
   horizon: number;
   /**
-   * Backtest folds the errors come from: origins one point apart, the last ending at the series'
-   * end; fewer when the series is short (at least one).
-   * @defaultValue 20
+   * Backtest folds the errors come from, the last ending at the series' end; fewer when the
+   * series is short (at least one). @defaultValue 20
    */
   calibrationFolds?: number;
-  quantiles?: readonly number[];
+  /**
+   * Points between calibration origins. Origins one point apart give errors that share most of
+   * their window; a few points apart, more of the recent past for the same work. @defaultValue 3
+   */
+  calibrationStep?: number;
 }
 
 /**
@@ -118,13 +159,12 @@ export interface ForecastWithIntervalsOptions {
  * @throws RangeError when the series cannot hold one calibration fold
  */
 export function forecastWithIntervals(series: SeriesInput, forecaster: Forecaster, options: ForecastWithIntervalsOptions): ForecastIntervals & { model: string; calibration: ConformalCalibration } {
-  const { horizon, calibrationFolds = 20, quantiles = DEFAULT_QUANTILES } = options;
+  const { horizon, calibrationFolds = DEFAULT_CALIBRATION.folds, calibrationStep = DEFAULT_CALIBRATION.step } = options;
   checkHorizon(horizon);
-  const possible = maxRollingOrigins(series.length, { horizon, step: 1, minTrain: forecaster.minLength });
+  const possible = maxRollingOrigins(series.length, { horizon, step: calibrationStep, minTrain: forecaster.minLength });
   const folds = Math.min(calibrationFolds, possible);
   if (folds < 1) throw new RangeError(`calibrating ${forecaster.label} for horizon ${horizon} needs ${forecaster.minLength + horizon} points; the series has ${series.length}`);
-  const result = backtest(series, forecaster, { folds, horizon, step: 1 });
-  const calibration = calibrateConformal(result.residualsByStep, quantiles);
+  const calibration = calibrateConformal(backtest(series, forecaster, { folds, horizon, step: calibrationStep }), options);
   const model = forecaster.fit(series);
   return { ...applyConformal(model.forecast(horizon), calibration), model: model.label, calibration };
 }

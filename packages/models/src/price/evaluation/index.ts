@@ -17,10 +17,14 @@ export { backtest, backtestAsync, type BacktestFold, type BacktestMeans, type Ba
 export {
   applyConformal,
   calibrateConformal,
+  DEFAULT_CALIBRATION,
   DEFAULT_QUANTILES,
   forecastWithIntervals,
   intervalCoverage,
   type ConformalCalibration,
+  type ConformalOptions,
+  type ConformalScale,
+  type ForecastErrors,
   type ForecastIntervals,
   type ForecastWithIntervalsOptions,
 } from './conformal.ts';

@@ -1,5 +1,6 @@
 import { ModelConfigError } from '../../errors.ts';
 import { backtest, type BacktestResult } from '../evaluation/backtest.ts';
+import { DEFAULT_CALIBRATION } from '../evaluation/conformal.ts';
 import { maxRollingOrigins } from '../evaluation/rolling-origin.ts';
 import { drift } from './drift.ts';
 import { ets } from './ets.ts';
@@ -21,9 +22,13 @@ import { theta } from './theta.ts';
 export interface AutoOptions {
   /** The horizon the choice is made for: each selection fold forecasts this many points. @defaultValue 10 */
   horizon?: number;
-  /** Selection folds (rolling origins); fewer when the series is short. @defaultValue 20 */
+  /**
+   * Selection folds (rolling origins); fewer when the series is short. Their errors also
+   * calibrate conformal intervals, hence the same defaults as `forecastWithIntervals`.
+   * @defaultValue 20
+   */
   folds?: number;
-  /** Points between selection origins. @defaultValue 1 */
+  /** Points between selection origins. @defaultValue 3 */
   step?: number;
   /**
    * Season length: adds seasonal naive and seasonal adjustment of the Theta models to the default
@@ -69,7 +74,7 @@ export function defaultAutoCandidates(period?: number): Forecaster[] {
  * no candidate can be scored, gets the naive forecast (`reason: 'too-short'`).
  */
 export function autoForecaster(options: AutoOptions = {}): Forecaster {
-  const { horizon = 10, folds = 20, step = 1, period, tieTolerance = 0.01, minFolds = 3 } = options;
+  const { horizon = 10, folds = DEFAULT_CALIBRATION.folds, step = DEFAULT_CALIBRATION.step, period, tieTolerance = 0.01, minFolds = 3 } = options;
   for (const [field, value] of Object.entries({ horizon, folds, step, minFolds })) {
     if (!Number.isInteger(value) || value < 1) throw new ModelConfigError(field, `must be a positive integer, got ${value}`);
   }
@@ -115,6 +120,7 @@ export function autoForecaster(options: AutoOptions = {}): Forecaster {
         folds: choice ? foldCount : 0,
         candidates: scores,
         residualsByStep: choice ? choice.result.residualsByStep : [],
+        forecastsByStep: choice ? choice.result.forecastsByStep : [],
       };
       const inner = model.toState();
       if (inner.method === 'auto') throw new ModelConfigError('candidates', 'must not contain auto');

@@ -141,7 +141,9 @@ export interface EtsVariantFit {
 /**
  * Sums of squares and products of the one-step errors, split by what the initial states
  * contribute: the errors are r + ℓ₀·a + b₀·b, with r the errors from ℓ₀ = b₀ = 0 (or their fixed
- * values) and a, b those of a unit initial level or trend on a zero series. One O(n) pass.
+ * values) and a, b those of a unit initial level or trend on a zero series. One O(n) pass. The
+ * unit tracks do not depend on the data and usually decay geometrically; once they are below
+ * 1e-15 they add nothing measurable and are no longer updated.
  */
 function errorSums(y: Float64Array, trended: boolean, alpha: number, beta: number, phi: number, start: { level: number; trend: number }) {
   let rl = start.level;
@@ -156,7 +158,8 @@ function errorSums(y: Float64Array, trended: boolean, alpha: number, beta: numbe
   let aa = 0;
   let abSum = 0;
   let bbSum = 0;
-  for (let t = 0; t < y.length; t++) {
+  let t = 0;
+  for (; t < y.length; t++) {
     const re = y[t]! - (rl + phi * rb);
     const ae = -(al + phi * ab);
     const be = -(bl + phi * bb);
@@ -172,6 +175,13 @@ function errorSums(y: Float64Array, trended: boolean, alpha: number, beta: numbe
     ab = phi * ab + beta * ae;
     bl = bl + phi * bb + alpha * be;
     bb = phi * bb + beta * be;
+    if ((t & 15) === 15 && Math.abs(al) + Math.abs(ab) + Math.abs(bl) + Math.abs(bb) < 1e-15) break;
+  }
+  for (t++; t < y.length; t++) {
+    const re = y[t]! - (rl + phi * rb);
+    rr += re * re;
+    rl = rl + phi * rb + alpha * re;
+    rb = phi * rb + beta * re;
   }
   return { rr, ra, rb: rbSum, aa, ab: abSum, bb: bbSum };
 }
@@ -247,9 +257,12 @@ export function fitEtsVariant(series: Float64Array, variant: EtsVariant, options
         }
       }
     }
-    let result = minimizeNelderMead(objective, start, { step: 1, valueTolerance: 1e-8, pointTolerance: 1e-5 });
+    // Converged when the objective stops improving, as R's optim: near a bound the logistic map
+    // is flat, and a tolerance on the point would keep the simplex crawling along it.
+    const tolerances = { valueTolerance: 1e-8, pointTolerance: Number.POSITIVE_INFINITY };
+    let result = minimizeNelderMead(objective, start, { step: 1, ...tolerances });
     // One restart from the optimum: the simplex may have collapsed early.
-    result = minimizeNelderMead(objective, result.point, { step: 0.3, valueTolerance: 1e-8, pointTolerance: 1e-5 });
+    result = minimizeNelderMead(objective, result.point, { step: 0.3, ...tolerances });
     parameters = decode(result.point);
   }
 

@@ -182,6 +182,8 @@ export interface AutoSelection {
    * step j + 1 of every selection fold. What conformal intervals are calibrated from.
    */
   residualsByStep: number[][];
+  /** The chosen candidate's forecasts those errors are errors of (for relative conformal scaling). */
+  forecastsByStep: number[][];
 }
 
 export interface AutoState extends ForecasterStateBase {

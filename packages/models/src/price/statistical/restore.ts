@@ -60,6 +60,7 @@ const isSelection = hasShape({
   folds: (v) => Number.isInteger(v) && (v as number) >= 0,
   candidates: (v) => Array.isArray(v) && v.every(isObject),
   residualsByStep: (v) => Array.isArray(v) && v.every(isFiniteArray),
+  forecastsByStep: (v) => Array.isArray(v) && v.every(isFiniteArray),
 });
 
 /** Fields each method needs beyond the common ones. */
