@@ -1,4 +1,4 @@
-import { ModelConfigError } from '../../errors.ts';
+import { ModelConfigError, ModelError } from '../../errors.ts';
 import { backtest, type BacktestResult } from '../evaluation/backtest.ts';
 import { DEFAULT_CALIBRATION } from '../evaluation/conformal.ts';
 import { maxRollingOrigins } from '../evaluation/rolling-origin.ts';
@@ -42,7 +42,7 @@ export interface AutoOptions {
   candidates?: readonly Forecaster[];
   /**
    * Relative margin within which a simpler candidate counts as tied with the best and wins:
-   * a more complex model must beat it by more than this share of MASE. @defaultValue 0.01
+   * a more complex model must beat it by more than this share of MASE. @defaultValue 0.03
    */
   tieTolerance?: number;
   /** Fewest selection folds worth a choice; shorter series fall back to naive. @defaultValue 3 */
@@ -70,11 +70,12 @@ export function defaultAutoCandidates(period?: number): Forecaster[] {
  * backtested on the same rolling origins (the last ending at the series' end), the one with the
  * lowest mean MASE is kept (a simpler one within `tieTolerance` wins), and it is refitted on the
  * whole series. The fitted model records every candidate's scores and the chosen one's backtest
- * errors by step (for conformal intervals). A series too short for `minFolds` folds, or on which
- * no candidate can be scored, gets the naive forecast (`reason: 'too-short'`).
+ * errors by step (for conformal intervals). A series too short for `minFolds` folds gets the
+ * naive forecast (`reason: 'too-short'`), and so does one on which no candidate could be scored
+ * (`unscored`: a constant series has no MASE).
  */
 export function autoForecaster(options: AutoOptions = {}): Forecaster {
-  const { horizon = 10, folds = DEFAULT_CALIBRATION.folds, step = DEFAULT_CALIBRATION.step, period, tieTolerance = 0.01, minFolds = 3 } = options;
+  const { horizon = 10, folds = DEFAULT_CALIBRATION.folds, step = DEFAULT_CALIBRATION.step, period, tieTolerance = 0.03, minFolds = 3 } = options;
   for (const [field, value] of Object.entries({ horizon, folds, step, minFolds })) {
     if (!Number.isInteger(value) || value < 1) throw new ModelConfigError(field, `must be a positive integer, got ${value}`);
   }
@@ -103,7 +104,14 @@ export function autoForecaster(options: AutoOptions = {}): Forecaster {
         if (candidate.minLength > firstTrain) {
           return { label: candidate.label, meanMase: null, meanMae: null, skipped: `needs ${candidate.minLength} points, the first fold trains on ${firstTrain}` };
         }
-        const result = backtest(values, candidate, { folds: foldCount, horizon, step, seasonalPeriod });
+        let result: BacktestResult;
+        try {
+          result = backtest(values, candidate, { folds: foldCount, horizon, step, seasonalPeriod });
+        } catch (error) {
+          // A deliberate refusal (too little data in a fold, say) rules the candidate out; a bug does not hide here.
+          if (error instanceof ModelError) return { label: candidate.label, meanMase: null, meanMae: null, skipped: error.message };
+          throw error;
+        }
         if (result.mean.mase === null || !Number.isFinite(result.mean.mase)) {
           return { label: candidate.label, meanMase: null, meanMae: result.mean.mae, skipped: 'MASE undefined (a constant training part)' };
         }
@@ -115,7 +123,7 @@ export function autoForecaster(options: AutoOptions = {}): Forecaster {
       const model = chosen.fit(values);
       const selection: AutoSelection = {
         chosen: chosen.label,
-        reason: choice ? choice.reason : 'too-short',
+        reason: choice ? choice.reason : foldCount < minFolds ? 'too-short' : 'unscored',
         horizon,
         folds: choice ? foldCount : 0,
         candidates: scores,

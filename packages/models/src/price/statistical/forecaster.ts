@@ -172,8 +172,11 @@ export interface AutoCandidateScore {
 export interface AutoSelection {
   /** Label of the chosen candidate. */
   chosen: string;
-  /** `best-mase`, `tie-simpler` (within tolerance of the best, and simpler) or `too-short` (fell back to naive). */
-  reason: 'best-mase' | 'tie-simpler' | 'too-short';
+  /**
+   * `best-mase`; `tie-simpler` (within the tolerance of the best, and simpler); naive as the
+   * fallback: `too-short` (too few folds fit) or `unscored` (no candidate had a MASE).
+   */
+  reason: 'best-mase' | 'tie-simpler' | 'too-short' | 'unscored';
   horizon: number;
   folds: number;
   candidates: AutoCandidateScore[];

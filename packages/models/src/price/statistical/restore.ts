@@ -55,7 +55,7 @@ const isSeasonal = (value: unknown) =>
     (value as { indices: number[] }).indices.length === (value as { period: number }).period);
 const isSelection = hasShape({
   chosen: (v) => typeof v === 'string',
-  reason: (v) => v === 'best-mase' || v === 'tie-simpler' || v === 'too-short',
+  reason: (v) => v === 'best-mase' || v === 'tie-simpler' || v === 'too-short' || v === 'unscored',
   horizon: isPositiveInteger,
   folds: (v) => Number.isInteger(v) && (v as number) >= 0,
   candidates: (v) => Array.isArray(v) && v.every(isObject),
