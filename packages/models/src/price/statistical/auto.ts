@@ -55,13 +55,14 @@ export interface AutoOptions {
  * simplicity ties are settled by.
  */
 export function defaultAutoCandidates(period?: number): Forecaster[] {
+  const seasonal = period !== undefined && period > 1;
   return [
     naive(),
-    ...(period !== undefined && period > 1 ? [seasonalNaive(period)] : []),
+    ...(seasonal ? [seasonalNaive(period)] : []),
     drift(),
     ets(),
-    theta(period !== undefined && period > 1 ? { period } : {}),
-    optimizedTheta(period !== undefined && period > 1 ? { period } : {}),
+    theta(seasonal ? { period } : {}),
+    optimizedTheta(seasonal ? { period } : {}),
   ];
 }
 
@@ -80,8 +81,10 @@ export function autoForecaster(options: AutoOptions = {}): Forecaster {
     if (!Number.isInteger(value) || value < 1) throw new ModelConfigError(field, `must be a positive integer, got ${value}`);
   }
   if (!(tieTolerance >= 0)) throw new ModelConfigError('tieTolerance', `must be ≥ 0, got ${tieTolerance}`);
+  if (period !== undefined && (!Number.isInteger(period) || period < 1)) throw new ModelConfigError('period', `must be a positive integer, got ${period}`);
   const candidates = options.candidates ?? defaultAutoCandidates(period);
   if (candidates.length === 0) throw new ModelConfigError('candidates', 'must not be empty');
+  if (candidates.some((candidate) => candidate.method === 'auto')) throw new ModelConfigError('candidates', 'must not contain auto');
   const fallback = naive();
   const seasonalPeriod = period !== undefined && period > 1 ? period : 1;
   // MASE needs two training points (one naive step), seasonal MASE period + 1.
@@ -131,7 +134,7 @@ export function autoForecaster(options: AutoOptions = {}): Forecaster {
         forecastsByStep: choice ? choice.result.forecastsByStep : [],
       };
       const inner = model.toState();
-      if (inner.method === 'auto') throw new ModelConfigError('candidates', 'must not contain auto');
+      if (inner.method === 'auto') throw new ModelConfigError('candidates', 'must not contain auto'); // ruled out above; narrows the type
       return wrapAuto({ ...stateBase(`auto: ${model.label}`, values, model.fitted), method: 'auto', model: inner, selection }, model);
     },
   };
