@@ -22,20 +22,9 @@
  */
 import { cpus, loadavg } from 'node:os';
 import { findBuiltinDataset } from '@mlq/datasets';
-import { applyConformal, backtest, calibrateConformal, DEFAULT_CALIBRATION, type ForecastErrors } from '../packages/models/src/price/evaluation/index.ts';
-import {
-  autoForecaster,
-  drift,
-  ets,
-  linearTrend,
-  naive,
-  optimizedTheta,
-  seasonalNaive,
-  theta,
-  type AutoState,
-  type Forecaster,
-} from '../packages/models/src/price/statistical/index.ts';
-import { meanAbsoluteScaledError, rootMeanSquaredError } from '../packages/models/src/price/evaluation/metrics.ts';
+import { applyConformal, backtest, calibrateConformal, DEFAULT_CALIBRATION, type ForecastErrors } from '@mlq/models';
+import { autoForecaster, drift, ets, linearTrend, naive, optimizedTheta, seasonalNaive, theta, type AutoState, type Forecaster } from '@mlq/models';
+import { meanAbsoluteScaledError, rootMeanSquaredError } from '@mlq/models';
 
 const HORIZON = 10;
 const ORIGINS = 5;
@@ -69,7 +58,9 @@ function scoreModel(series: number[], forecaster: Forecaster): CoinScore {
     const train = series.slice(0, origin);
     const actual = series.slice(origin, origin + HORIZON);
     const errors: ForecastErrors =
-      forecaster.method === 'auto' ? { residualsByStep: [], forecastsByStep: [] } : backtest(train, forecaster, { folds: DEFAULT_CALIBRATION.folds, step: DEFAULT_CALIBRATION.step, horizon: HORIZON });
+      forecaster.method === 'auto'
+        ? { residualsByStep: [], forecastsByStep: [] }
+        : backtest(train, forecaster, { folds: DEFAULT_CALIBRATION.folds, step: DEFAULT_CALIBRATION.step, horizon: HORIZON });
     const model = forecaster.fit(train);
     const forecast = model.forecast(HORIZON);
     const calibrationErrors = forecaster.method === 'auto' ? (model.toState() as AutoState).selection : errors;
@@ -94,7 +85,9 @@ async function main(): Promise<void> {
   const all = collection.seriesNames();
   let coins = all.filter((name) => collection.closes(name).length >= needed);
   if (quick) coins = coins.slice(0, 10);
-  console.log(`forecast accuracy — crypto-top100: ${coins.length} of ${all.length} coins with ≥ ${needed} days; ${ORIGINS} origins ${ORIGIN_STEP} days apart, horizon ${HORIZON}; Node ${process.version}, load average ${loadavg()[0]!.toFixed(1)} on ${cpus().length} cores${quick ? ' (quick)' : ''}`);
+  console.log(
+    `forecast accuracy — crypto-top100: ${coins.length} of ${all.length} coins with ≥ ${needed} days; ${ORIGINS} origins ${ORIGIN_STEP} days apart, horizon ${HORIZON}; Node ${process.version}, load average ${loadavg()[0]!.toFixed(1)} on ${cpus().length} cores${quick ? ' (quick)' : ''}`,
+  );
   console.log(`left out (too short): ${all.filter((name) => !coins.includes(name) && !quick).join(', ') || 'none'}\n`);
   const series = new Map(coins.map((name) => [name, collection.closes(name)]));
 
@@ -157,10 +150,17 @@ async function main(): Promise<void> {
   for (const label of ['auto', 'auto(7)']) {
     const counts = new Map<string, number>();
     for (const coin of coins) for (const chosen of scores.get(label)!.get(coin)!.chosen) counts.set(chosen, (counts.get(chosen) ?? 0) + 1);
-    console.log(`\n${label} chose (coins × origins): ${[...counts].sort((a, b) => b[1] - a[1]).map(([name, count]) => `${name} ${count}`).join(', ')}`);
+    console.log(
+      `\n${label} chose (coins × origins): ${[...counts]
+        .sort((a, b) => b[1] - a[1])
+        .map(([name, count]) => `${name} ${count}`)
+        .join(', ')}`,
+    );
   }
   const sum = (values: Iterable<number>) => [...values].reduce((a, b) => a + b, 0);
-  console.log(`\ntimes, one thread (load average ${loadavg()[0]!.toFixed(1)} on ${cpus().length} cores at the end): the 5-origin backtest of every model over ${coins.length} coins ${sum(plainSeconds.values()).toFixed(1)} s, of which auto and auto(7) ${(plainSeconds.get('auto')! + plainSeconds.get('auto(7)')!).toFixed(1)} s (each auto fit backtests its candidates on ${DEFAULT_CALIBRATION.folds} folds); with intervals (a ${DEFAULT_CALIBRATION.folds}-fold calibration backtest at each origin) ${sum(seconds.values()).toFixed(1)} s`);
+  console.log(
+    `\ntimes, one thread (load average ${loadavg()[0]!.toFixed(1)} on ${cpus().length} cores at the end): the 5-origin backtest of every model over ${coins.length} coins ${sum(plainSeconds.values()).toFixed(1)} s, of which auto and auto(7) ${(plainSeconds.get('auto')! + plainSeconds.get('auto(7)')!).toFixed(1)} s (each auto fit backtests its candidates on ${DEFAULT_CALIBRATION.folds} folds); with intervals (a ${DEFAULT_CALIBRATION.folds}-fold calibration backtest at each origin) ${sum(seconds.values()).toFixed(1)} s`,
+  );
 }
 
 await main();

@@ -28,3 +28,4 @@ export {
 export { trainPriceModel, type TrainPriceModelOptions, type TrainProgress } from './train.ts';
 export { PriceModel, loadPriceModel } from './price-model.ts';
 export { PRICE_MODEL_FORMAT, PRICE_MODEL_FORMAT_VERSION, type PriceModelMetadata } from './io.ts';
+export * from './forecasting/index.ts';

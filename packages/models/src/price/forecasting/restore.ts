@@ -2,7 +2,7 @@ import { ModelError } from '../../errors.ts';
 import { wrapAuto } from './auto.ts';
 import { restoreDrift } from './drift.ts';
 import { restoreEts } from './ets.ts';
-import { FORECASTER_STATE_FORMAT, FORECASTER_STATE_VERSION, type AutoState, type FittedForecaster, type ForecasterState } from './forecaster.ts';
+import { FORECASTER_STATE_FORMAT, FORECASTER_STATE_VERSION, type FittedForecaster, type ForecasterState } from './forecaster.ts';
 import { restoreLinearTrend } from './linear-trend.ts';
 import { restoreNaive, restoreSeasonalNaive } from './naive.ts';
 import { restoreOptimizedTheta } from './optimized-theta.ts';
@@ -93,7 +93,8 @@ const METHOD_SHAPES: Record<ForecasterState['method'], Shape> = {
 function checkState(state: unknown, where: string): void {
   if (!isObject(state)) throw new ForecasterStateError(`${where} must be an object`);
   if (state.format !== FORECASTER_STATE_FORMAT) throw new ForecasterStateError(`${where}.format must be "${FORECASTER_STATE_FORMAT}", got ${JSON.stringify(state.format)}`);
-  if (state.version !== FORECASTER_STATE_VERSION) throw new ForecasterStateError(`${where}.version ${JSON.stringify(state.version)} is not supported (this library reads version ${FORECASTER_STATE_VERSION})`);
+  if (state.version !== FORECASTER_STATE_VERSION)
+    throw new ForecasterStateError(`${where}.version ${JSON.stringify(state.version)} is not supported (this library reads version ${FORECASTER_STATE_VERSION})`);
   const method = state.method as ForecasterState['method'];
   const shape = Object.hasOwn(METHOD_SHAPES, String(method)) ? METHOD_SHAPES[method] : undefined;
   if (!shape) throw new ForecasterStateError(`${where}.method ${JSON.stringify(state.method)} is not one of ${Object.keys(METHOD_SHAPES).join(', ')}`);

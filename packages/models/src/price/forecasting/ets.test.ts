@@ -45,7 +45,13 @@ describe('ets: known answers with fixed parameters', () => {
         .residuals.reduce((sum, e) => sum + e * e, 0);
     const best = sse(state.initial.level, state.initial.trend);
     expect(best).toBeCloseTo(state.summary.mse * series.length, 8);
-    for (const [dl, db] of [[0.01, 0], [-0.01, 0], [0, 0.01], [0, -0.01], [0.01, -0.01]] as const) {
+    for (const [dl, db] of [
+      [0.01, 0],
+      [-0.01, 0],
+      [0, 0.01],
+      [0, -0.01],
+      [0.01, -0.01],
+    ] as const) {
       expect(sse(state.initial.level + dl, state.initial.trend + db)).toBeGreaterThan(best);
     }
   });
@@ -53,12 +59,18 @@ describe('ets: known answers with fixed parameters', () => {
 
 describe('ets: fitting', () => {
   it('recovers the parameters of simulated series', () => {
-    const simple = stateOf(simulateEts({ variant: 'simple', parameters: { alpha: 0.3, beta: 0, phi: 0 }, initial: { level: 100, trend: 0 }, sigma: 1, length: 3000, seed: 1 }), { variant: 'simple' });
+    const simple = stateOf(simulateEts({ variant: 'simple', parameters: { alpha: 0.3, beta: 0, phi: 0 }, initial: { level: 100, trend: 0 }, sigma: 1, length: 3000, seed: 1 }), {
+      variant: 'simple',
+    });
     expect(simple.parameters.alpha).toBeCloseTo(0.3, 1);
-    const holt = stateOf(simulateEts({ variant: 'holt', parameters: { alpha: 0.5, beta: 0.1, phi: 1 }, initial: { level: 100, trend: 1 }, sigma: 1, length: 3000, seed: 2 }), { variant: 'holt' });
+    const holt = stateOf(simulateEts({ variant: 'holt', parameters: { alpha: 0.5, beta: 0.1, phi: 1 }, initial: { level: 100, trend: 1 }, sigma: 1, length: 3000, seed: 2 }), {
+      variant: 'holt',
+    });
     expect(Math.abs(holt.parameters.alpha - 0.5)).toBeLessThan(0.05);
     expect(Math.abs(holt.parameters.beta - 0.1)).toBeLessThan(0.03);
-    const damped = stateOf(simulateEts({ variant: 'damped', parameters: { alpha: 0.5, beta: 0.2, phi: 0.9 }, initial: { level: 100, trend: 1 }, sigma: 1, length: 3000, seed: 3 }), { variant: 'damped' });
+    const damped = stateOf(simulateEts({ variant: 'damped', parameters: { alpha: 0.5, beta: 0.2, phi: 0.9 }, initial: { level: 100, trend: 1 }, sigma: 1, length: 3000, seed: 3 }), {
+      variant: 'damped',
+    });
     expect(Math.abs(damped.parameters.alpha - 0.5)).toBeLessThan(0.05);
     expect(Math.abs(damped.parameters.beta - 0.2)).toBeLessThan(0.05);
     expect(Math.abs(damped.parameters.phi - 0.9)).toBeLessThan(0.03);

@@ -1,20 +1,10 @@
 import { ModelConfigError, ModelError } from '../../errors.ts';
-import { backtest, type BacktestResult } from '../evaluation/backtest.ts';
-import { DEFAULT_CALIBRATION } from '../evaluation/conformal.ts';
-import { maxRollingOrigins } from '../evaluation/rolling-origin.ts';
+import { backtest, type BacktestResult } from './backtest.ts';
+import { DEFAULT_CALIBRATION } from './conformal.ts';
+import { maxRollingOrigins } from './rolling-origin.ts';
 import { drift } from './drift.ts';
 import { ets } from './ets.ts';
-import {
-  readSeries,
-  stateBase,
-  wrapFitted,
-  type AutoCandidateScore,
-  type AutoSelection,
-  type AutoState,
-  type FittedForecaster,
-  type Forecaster,
-  type SeriesInput,
-} from './forecaster.ts';
+import { readSeries, stateBase, wrapFitted, type AutoCandidateScore, type AutoSelection, type AutoState, type FittedForecaster, type Forecaster, type SeriesInput } from './forecaster.ts';
 import { naive, seasonalNaive } from './naive.ts';
 import { optimizedTheta } from './optimized-theta.ts';
 import { theta } from './theta.ts';
@@ -56,14 +46,7 @@ export interface AutoOptions {
  */
 export function defaultAutoCandidates(period?: number): Forecaster[] {
   const seasonal = period !== undefined && period > 1;
-  return [
-    naive(),
-    ...(seasonal ? [seasonalNaive(period)] : []),
-    drift(),
-    ets(),
-    theta(seasonal ? { period } : {}),
-    optimizedTheta(seasonal ? { period } : {}),
-  ];
+  return [naive(), ...(seasonal ? [seasonalNaive(period)] : []), drift(), ets(), theta(seasonal ? { period } : {}), optimizedTheta(seasonal ? { period } : {})];
 }
 
 /**

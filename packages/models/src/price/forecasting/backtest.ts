@@ -1,5 +1,5 @@
 import { EventLoopYielder } from '../../event-loop.ts';
-import type { Forecaster, SeriesInput } from '../statistical/forecaster.ts';
+import type { Forecaster, SeriesInput } from './forecaster.ts';
 import { scoreForecast, type ForecastScores } from './metrics.ts';
 import { rollingOrigins, type RollingOriginFold, type RollingOriginOptions } from './rolling-origin.ts';
 

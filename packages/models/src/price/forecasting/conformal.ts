@@ -1,4 +1,4 @@
-import { checkHorizon, type Forecaster, type SeriesInput } from '../statistical/forecaster.ts';
+import { checkHorizon, type Forecaster, type SeriesInput } from './forecaster.ts';
 import { backtest } from './backtest.ts';
 import { maxRollingOrigins } from './rolling-origin.ts';
 
@@ -158,7 +158,11 @@ export interface ForecastWithIntervalsOptions extends ConformalOptions {
  * nothing after its end).
  * @throws RangeError when the series cannot hold one calibration fold
  */
-export function forecastWithIntervals(series: SeriesInput, forecaster: Forecaster, options: ForecastWithIntervalsOptions): ForecastIntervals & { model: string; calibration: ConformalCalibration } {
+export function forecastWithIntervals(
+  series: SeriesInput,
+  forecaster: Forecaster,
+  options: ForecastWithIntervalsOptions,
+): ForecastIntervals & { model: string; calibration: ConformalCalibration } {
   const { horizon, calibrationFolds = DEFAULT_CALIBRATION.folds, calibrationStep = DEFAULT_CALIBRATION.step } = options;
   checkHorizon(horizon);
   const possible = maxRollingOrigins(series.length, { horizon, step: calibrationStep, minTrain: forecaster.minLength });

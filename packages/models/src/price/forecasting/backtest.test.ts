@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { TrainingCancelledError } from '../../errors.ts';
-import { drift } from '../statistical/drift.ts';
-import { ets } from '../statistical/ets.ts';
-import type { Forecaster } from '../statistical/forecaster.ts';
-import { naive, seasonalNaive } from '../statistical/naive.ts';
-import { theta } from '../statistical/theta.ts';
-import { autoForecaster } from '../statistical/auto.ts';
-import { simulateEts } from '../statistical/testing/simulate.ts';
+import { drift } from './drift.ts';
+import { ets } from './ets.ts';
+import type { Forecaster } from './forecaster.ts';
+import { naive, seasonalNaive } from './naive.ts';
+import { theta } from './theta.ts';
+import { autoForecaster } from './auto.ts';
+import { simulateEts } from './testing/simulate.ts';
 import { backtest, backtestAsync } from './backtest.ts';
 import { rollingOrigins } from './rolling-origin.ts';
 

@@ -1,4 +1,6 @@
 /**
+ * Forecasting toolkit for price series, in plain TypeScript (no tfjs).
+ *
  * Statistical price forecasters in plain TypeScript (no tfjs): naive, seasonal naive, drift, a
  * linear trend, exponential smoothing (simple, Holt, damped; chosen by AICc), Theta, the optimised
  * Theta model, and `auto`, which backtests them and keeps the best by MASE. Each is a
@@ -39,3 +41,23 @@ export { autoForecaster, defaultAutoCandidates, type AutoOptions } from './auto.
 export { restoreForecaster, ForecasterStateError } from './restore.ts';
 export { autocorrelations, isSeasonal, seasonalIndices } from './seasonal-decomposition.ts';
 export { minimizeNelderMead, type NelderMeadOptions, type NelderMeadResult } from './nelder-mead.ts';
+
+// Evaluation of any Forecaster: rolling-origin folds, scores (MAE, RMSE, MAPE, MASE), backtests with
+// per-fold and mean scores and errors by horizon step, split-conformal intervals and their coverage.
+export { rollingOrigins, maxRollingOrigins, type RollingOriginFold, type RollingOriginOptions } from './rolling-origin.ts';
+export { meanAbsoluteError, meanAbsolutePercentageError, meanAbsoluteScaledError, naiveScale, rootMeanSquaredError, scoreForecast, type ForecastScores } from './metrics.ts';
+export { backtest, backtestAsync, type BacktestFold, type BacktestMeans, type BacktestOptions, type BacktestResult } from './backtest.ts';
+export {
+  applyConformal,
+  calibrateConformal,
+  DEFAULT_CALIBRATION,
+  DEFAULT_QUANTILES,
+  forecastWithIntervals,
+  intervalCoverage,
+  type ConformalCalibration,
+  type ConformalOptions,
+  type ConformalScale,
+  type ForecastErrors,
+  type ForecastIntervals,
+  type ForecastWithIntervalsOptions,
+} from './conformal.ts';

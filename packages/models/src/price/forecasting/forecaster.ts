@@ -195,15 +195,7 @@ export interface AutoState extends ForecasterStateBase {
   selection: AutoSelection;
 }
 
-export type ForecasterState =
-  | NaiveState
-  | SeasonalNaiveState
-  | DriftState
-  | LinearTrendState
-  | EtsState
-  | ThetaState
-  | OptimizedThetaState
-  | AutoState;
+export type ForecasterState = NaiveState | SeasonalNaiveState | DriftState | LinearTrendState | EtsState | ThetaState | OptimizedThetaState | AutoState;
 
 /**
  * `series` as a Float64Array after checking it.

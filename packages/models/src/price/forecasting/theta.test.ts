@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { backtest } from '../evaluation/backtest.ts';
+import { backtest } from './backtest.ts';
 import { ets } from './ets.ts';
 import type { EtsState, ThetaState } from './forecaster.ts';
 import { fitTrendLine } from './linear-trend.ts';
@@ -61,7 +61,10 @@ describe('seasonal decomposition', () => {
   });
 
   it('recovers additive indices exactly from a line plus a periodic pattern (odd and even period)', () => {
-    for (const pattern of [[3, -1, -2], [2, -1, 0.5, -1.5]]) {
+    for (const pattern of [
+      [3, -1, -2],
+      [2, -1, 0.5, -1.5],
+    ]) {
       const period = pattern.length;
       const values = Array.from({ length: 10 * period + 2 }, (_, t) => 5 + 0.3 * t + pattern[t % period]!);
       seasonalIndices(values, period, 'additive').forEach((index, k) => expect(index).toBeCloseTo(pattern[k]!, 10));
@@ -77,7 +80,12 @@ describe('seasonal decomposition', () => {
   it('finds weekly seasonality where there is some and none in white noise', () => {
     expect(isSeasonal(seasonalSeries(1), 7)).toBe(true);
     const gaussian = seededGaussian(2);
-    expect(isSeasonal(Array.from({ length: 280 }, () => 100 + gaussian()), 7)).toBe(false);
+    expect(
+      isSeasonal(
+        Array.from({ length: 280 }, () => 100 + gaussian()),
+        7,
+      ),
+    ).toBe(false);
     expect(isSeasonal(seasonalSeries(1).slice(0, 13), 7)).toBe(false); // under two periods: no test
   });
 

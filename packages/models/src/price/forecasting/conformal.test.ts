@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { drift } from '../statistical/drift.ts';
-import type { Forecaster } from '../statistical/forecaster.ts';
-import { naive } from '../statistical/naive.ts';
-import { simulateRandomWalkWithNoise } from '../statistical/testing/simulate.ts';
+import { drift } from './drift.ts';
+import type { Forecaster } from './forecaster.ts';
+import { naive } from './naive.ts';
+import { simulateRandomWalkWithNoise } from './testing/simulate.ts';
 import { applyConformal, calibrateConformal, forecastWithIntervals, intervalCoverage, type ConformalCalibration } from './conformal.ts';
 
 describe('calibrateConformal', () => {
@@ -16,13 +16,26 @@ describe('calibrateConformal', () => {
   });
 
   it('caps the band at the extreme errors, and says so, when there are too few for the level', () => {
-    const calibration = calibrateConformal({ residualsByStep: [[1, 2, 3], [-1, 0, 1, 2, 3, 4, 5, 6, 7]] });
+    const calibration = calibrateConformal({
+      residualsByStep: [
+        [1, 2, 3],
+        [-1, 0, 1, 2, 3, 4, 5, 6, 7],
+      ],
+    });
     expect(calibration.offsets[0]).toEqual([1, 2, 3]);
     expect(calibration.guaranteed).toEqual([false, true]);
   });
 
   it('adds each step’s offsets to the point forecast', () => {
-    const calibration = calibrateConformal({ residualsByStep: [[-1, 0, 1, 2, 3, 4, 5, 6, 7], [-10, 0, 10, 20, 30, 40, 50, 60, 70]] }, { quantiles: [0.1, 0.9] });
+    const calibration = calibrateConformal(
+      {
+        residualsByStep: [
+          [-1, 0, 1, 2, 3, 4, 5, 6, 7],
+          [-10, 0, 10, 20, 30, 40, 50, 60, 70],
+        ],
+      },
+      { quantiles: [0.1, 0.9] },
+    );
     const intervals = applyConformal([100, 200], calibration);
     expect(intervals.lower).toEqual([99, 190]);
     expect(intervals.upper).toEqual([107, 270]);
