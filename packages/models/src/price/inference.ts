@@ -30,12 +30,17 @@ export function usePriceKernel(): boolean {
 
 /**
  * The kernel for a price network (its weights copied out of tfjs once), or why there is none:
- * a network other than the LSTM stacks `readLstmStack` covers, or a runtime without WebAssembly
- * SIMD.
+ * a network other than the LSTM stacks `readLstmStack` covers, a runtime without WebAssembly
+ * SIMD, or a kernel that failed to start.
  */
 export function compilePriceKernel(network: tfl.LayersModel): LstmStackKernel | { unsupported: string } {
   const reading = readLstmStack(network);
   if ('unsupported' in reading) return reading;
   if (reading.head.units !== 1) return { unsupported: `a Dense head of ${reading.head.units} units` };
-  return LstmStackKernel.create(reading.layers, reading.head) ?? { unsupported: 'a runtime without WebAssembly SIMD' };
+  try {
+    return LstmStackKernel.create(reading.layers, reading.head) ?? { unsupported: 'a runtime without WebAssembly SIMD' };
+  } catch (error) {
+    // No memory for another WebAssembly instance, say: tfjs still forecasts.
+    return { unsupported: `the kernel could not start: ${(error as Error).message}` };
+  }
 }

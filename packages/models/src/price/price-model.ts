@@ -187,7 +187,7 @@ export class PriceModel {
 }
 
 function checkFinite(forecast: number[]): ForecastOutcome {
-  if (!forecast.every(Number.isFinite)) return rejectedOutcome(new ModelError('the model produced a non-finite forecast'));
+  for (const value of forecast) if (!Number.isFinite(value)) return rejectedOutcome(new ModelError('the model produced a non-finite forecast'));
   return { status: 'fulfilled', value: forecast };
 }
 
