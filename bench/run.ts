@@ -171,7 +171,7 @@ async function benchServices(): Promise<void> {
       console.log(
         `predict round trip (cached model, horizon 10, ${rounds} sequential): p50 ${percentile(latencies, 50).toFixed(1)} ms, ` +
           `p95 ${percentile(latencies, 95).toFixed(1)} ms, p99 ${percentile(latencies, 99).toFixed(1)} ms ` +
-          `(in the worker, from start to finish: p50 ${percentile(inWorker, 50)} ms, mostly the 10 recursive forward passes)`,
+          `(in the worker, from start to finish: p50 ${percentile(inWorker, 50)} ms, the 10 recursive forward passes included)`,
       );
       await stopWorkers();
     }
