@@ -81,6 +81,7 @@ export type ForecastOutcome = { status: 'fulfilled'; value: number[] } | { statu
 /** Windows per network call: a pass of this many stays within tens of milliseconds, between returns to the event loop. */
 export const WINDOWS_PER_PASS = 64;
 
+/** A rejected outcome for what was thrown (a non-Error wrapped in one). */
 export const rejectedOutcome = (error: unknown): ForecastOutcome => ({ status: 'rejected', reason: error instanceof Error ? error : new Error(String(error)) });
 
 /**
@@ -89,8 +90,10 @@ export const rejectedOutcome = (error: unknown): ForecastOutcome => ({ status: '
  * about one pass of B per step rather than B passes of 1. Requests may have different histories
  * and horizons (a request leaves the batch after its last step), and each ends alone: aborted by
  * its own signal, it is rejected while the others go on. Each result equals the request's forecast
- * alone (a window's output does not depend on the others in its pass). `assertAlive` throwing, or
- * the network failing, rejects every request not yet finished with that error.
+ * alone: exactly with the LSTM kernel (a window's arithmetic does not depend on the others in its
+ * pass), within float32 rounding with tfjs (whose matmuls may sum differently by batch size).
+ * `assertAlive` throwing, or the network failing, rejects every request not yet finished with
+ * that error.
  */
 export async function forecastRecursiveBatch(
   next: NextValuesFunction,

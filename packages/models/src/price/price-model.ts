@@ -22,8 +22,8 @@ export interface PriceForecastRequest {
 
 /** How a price model runs its forecasts now (`PriceModel.inference`). */
 export interface PriceInferenceInfo {
-  /** `kernel`: the WebAssembly LSTM kernel; `tfjs`: the tfjs network; `linear`: no network. */
-  path: 'kernel' | 'tfjs' | 'linear';
+  /** `kernel`: the WebAssembly LSTM kernel; `tfjs`: the tfjs network; `linear`: no network; `disposed`: no forecasts any more. */
+  path: 'kernel' | 'tfjs' | 'linear' | 'disposed';
   /** Bytes the kernel holds beside the tfjs weights (its weight copy and workspace); 0 before its first forecast and after `dispose()`. */
   kernelBytes: number;
   /** Why the kernel does not cover this network, when it was asked for and does not. */
@@ -73,10 +73,14 @@ export class PriceModel {
     return this.metadata.metrics;
   }
 
-  /** How forecasts run now (see `setPriceInference`). */
+  /**
+   * How forecasts run now (see `setPriceInference`). Where they would use the kernel, this makes
+   * it as the next forecast would (so `unsupported` is known).
+   */
   get inference(): PriceInferenceInfo {
-    const kernel = this.#kernel;
+    const kernel = this.#network && usePriceKernel() ? this.#compiledKernel() : this.#kernel;
     const kernelBytes = kernel && !('unsupported' in kernel) ? kernel.byteLength : 0;
+    if (this.#disposed) return { path: 'disposed', kernelBytes };
     if (!this.#network) return { path: 'linear', kernelBytes };
     if (!usePriceKernel()) return { path: 'tfjs', kernelBytes };
     if (kernel && 'unsupported' in kernel) return { path: 'tfjs', kernelBytes, unsupported: kernel.unsupported };
@@ -153,11 +157,16 @@ export class PriceModel {
     const network = this.#network!;
     const { window } = this.metadata.params!;
     if (usePriceKernel()) {
-      this.#kernel ??= compilePriceKernel(network);
-      const kernel = this.#kernel;
+      const kernel = this.#compiledKernel();
       if (!('unsupported' in kernel)) return (windows, count) => kernel.predict(windows, count, window);
     }
     return tfjsNextValues(network, window);
+  }
+
+  /** The kernel, made (its weights copied out of tfjs) on first use; a network it does not cover says why. */
+  #compiledKernel(): LstmStackKernel | { unsupported: string } {
+    this.#kernel ??= compilePriceKernel(this.#network!);
+    return this.#kernel;
   }
 
   /**
