@@ -92,10 +92,8 @@ export class LstmStackKernel {
   static create(layers: LstmLayerWeights[], head: DenseWeights): LstmStackKernel | null {
     if (!lstmWasmKernelsSupported()) return null;
     if (layers.length === 0) throw new RangeError('an LSTM stack needs at least one layer');
-    layers.forEach((layer, l) => {
-      const input = l === 0 ? layer.inputSize : layers[l - 1]!.units;
-      if (layer.inputSize !== input || head.inputSize !== layers.at(-1)!.units) throw new RangeError('LSTM stack layer sizes do not chain');
-    });
+    const chained = layers.every((layer, l) => l === 0 || layer.inputSize === layers[l - 1]!.units) && head.inputSize === layers.at(-1)!.units;
+    if (!chained) throw new RangeError('LSTM stack layer sizes do not chain');
     return new LstmStackKernel(layers, head);
   }
 
