@@ -70,7 +70,10 @@ async function profileForward(network: Parameters<typeof predictNextValues>[0], 
     entry.ms += typeof kernel.kernelTimeMs === 'number' ? kernel.kernelTimeMs : 0;
     byOp.set(kernel.name, entry);
   }
-  const top = [...byOp].sort((a, b) => b[1].ms - a[1].ms).slice(0, 5).map(([name, e]) => `${name} ×${e.calls} ${e.ms.toFixed(2)} ms`);
+  const top = [...byOp]
+    .sort((a, b) => b[1].ms - a[1].ms)
+    .slice(0, 5)
+    .map(([name, e]) => `${name} ×${e.calls} ${e.ms.toFixed(2)} ms`);
   return { count, wallMs, kernelCalls: profile.kernels.length, top };
 }
 

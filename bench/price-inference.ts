@@ -37,7 +37,13 @@ export async function benchPriceInference({ quick }: ModelBenchOptions): Promise
       maxBuffer: 16 * 1024 * 1024,
     });
     if (child.status !== 0) {
-      console.log(`  ${backend}: failed (${child.stderr.split('\n').filter((l) => !l.includes('already registered')).slice(-3).join(' ')})`);
+      console.log(
+        `  ${backend}: failed (${child.stderr
+          .split('\n')
+          .filter((l) => !l.includes('already registered'))
+          .slice(-3)
+          .join(' ')})`,
+      );
       continue;
     }
     for (const line of child.stdout.split('\n')) {
@@ -78,7 +84,9 @@ export async function benchPriceInference({ quick }: ModelBenchOptions): Promise
     for (const { profile } of profiles.filter((p) => p.backend === backend)) {
       const arithmeticMs = kernel ? (profile.count === 1 ? kernel.forecast1Ms! : kernel.batch32Ms!) / HORIZON : undefined;
       const beyond =
-        arithmeticMs !== undefined ? `; the kernel's pass takes ${arithmeticMs.toFixed(2)} ms, so ${(100 * (1 - arithmeticMs / profile.wallMs)).toFixed(0)}% of tfjs' time is beyond the arithmetic (dispatch, slow small kernels)` : '';
+        arithmeticMs !== undefined
+          ? `; the kernel's pass takes ${arithmeticMs.toFixed(2)} ms, so ${(100 * (1 - arithmeticMs / profile.wallMs)).toFixed(0)}% of tfjs' time is beyond the arithmetic (dispatch, slow small kernels)`
+          : '';
       console.log(
         `       tfjs forward pass of ${profile.count} window${profile.count > 1 ? 's' : ''}: ${profile.wallMs.toFixed(2)} ms in ${profile.kernelCalls} kernel calls ` +
           `(${((1000 * profile.wallMs) / profile.kernelCalls).toFixed(1)} µs each)${beyond}; tf.profile's heaviest (its timing inflates them): ${profile.top.join(', ')}`,
@@ -88,6 +96,8 @@ export async function benchPriceInference({ quick }: ModelBenchOptions): Promise
   if (torchRuns.length === 0) console.log(`  PyTorch reference: ${String(torchBefore)}`);
   else {
     const runs = torchRuns.map((run) => `forward pass of 1 window ${run.predict1Ms} ms, 256 windows ${run.predict256Ms} ms`);
-    console.log(`  PyTorch CPU (../shared/peers/torch_lstm.py, 2 threads), before and after (ratios use the mean): ${runs.join(' | ')}; a ${HORIZON}-day forecast is ${HORIZON} forward passes of 1`);
+    console.log(
+      `  PyTorch CPU (../shared/peers/torch_lstm.py, 2 threads), before and after (ratios use the mean): ${runs.join(' | ')}; a ${HORIZON}-day forecast is ${HORIZON} forward passes of 1`,
+    );
   }
 }

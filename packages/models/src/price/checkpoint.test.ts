@@ -108,7 +108,8 @@ async function watchTimers<T>(body: () => Promise<T>) {
 
 describe('price forecasts yield to the event loop', () => {
   const long = generateSeasonalSeries({ length: 365 + 1 + 10 + 1, period: 30, seed: 2 });
-  const trainLong = () => trainPriceModel(long, { kind: 'lstm', params: { window: 365, units1: 4, units2: 4, epochs: 1, batchSize: 16, dropout: 0, validationSplit: 0 }, horizon: 1, holdout: 1, seed: 1 });
+  const trainLong = () =>
+    trainPriceModel(long, { kind: 'lstm', params: { window: 365, units1: 4, units2: 4, epochs: 1, batchSize: 16, dropout: 0, validationSplit: 0 }, horizon: 1, holdout: 1, seed: 1 });
   afterEach(() => setPriceInference('auto'));
 
   it('a forecast with a 365-point window lets timers run throughout, and stops when aborted (tfjs network)', async () => {

@@ -43,7 +43,10 @@ const valuesOf = (outcomes: ForecastOutcome[]) =>
 
 /** Every value within `tolerance` of the expected one, relative to it. */
 function expectRelativelyClose(actual: number[][], expected: number[][], what: string, tolerance = 1e-5): void {
-  expect(actual.map((f) => f.length), what).toEqual(expected.map((f) => f.length));
+  expect(
+    actual.map((f) => f.length),
+    what,
+  ).toEqual(expected.map((f) => f.length));
   let worst = 0;
   actual.forEach((forecast, i) => forecast.forEach((value, j) => (worst = Math.max(worst, Math.abs(value - expected[i]![j]!) / Math.abs(expected[i]![j]!)))));
   expect(worst, `${what}: worst relative difference`).toBeLessThanOrEqual(tolerance);

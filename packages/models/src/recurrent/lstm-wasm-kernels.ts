@@ -77,9 +77,9 @@ function createProject(tile: 1 | 2) {
 }
 
 /** Cephes' expf: exact range reduction by ln 2 in two parts, a degree-6 polynomial, 2ⁿ from the exponent bits. */
-const EXP_POLYNOMIAL = [1.987569150e-4, 1.3981999507e-3, 8.3334519073e-3, 4.1665795894e-2, 1.6666665459e-1, 5.0000001201e-1];
+const EXP_POLYNOMIAL = [1.98756915e-4, 1.3981999507e-3, 8.3334519073e-3, 4.1665795894e-2, 1.6666665459e-1, 5.0000001201e-1];
 const LN2_HIGH = 0.693359375;
-const LN2_LOW = -2.12194440e-4;
+const LN2_LOW = -2.1219444e-4;
 /** ln of the smallest normal float32: below it 2ⁿ would not be representable. */
 const EXP_MIN_ARGUMENT = -87.33654;
 
