@@ -32,7 +32,7 @@ interface Accuracy {
 }
 
 /** PyTorch's figures from ../shared/peers/torch_lstm.py, or why there are none. */
-function torchReference(): { samplesPerSecond: number; predict1Ms: number; predict256Ms: number } | string {
+export function torchReference(): { samplesPerSecond: number; predict1Ms: number; predict256Ms: number } | string {
   const script = path.join(repoRoot, '../shared/peers/torch_lstm.py');
   // Debian's python3-torch lands in /usr/bin/python3, which a pyenv or venv python3 on the PATH hides.
   const python = ['python3', '/usr/bin/python3'].find((candidate) => spawnSync(candidate, ['-c', 'import torch'], { encoding: 'utf8' }).status === 0);

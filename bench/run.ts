@@ -18,9 +18,15 @@
  *   - recurrent: stock tfjs-layers LSTM/GRU against the fast ones, on wasm and cpu, for the talk's
  *     price LSTM (training samples/s, predict latency for 1 and 256 windows) and the text generator
  *     at its default and talk sizes; PyTorch's CPU LSTM beside them when `import torch` works.
+ * In child processes, one per backend (bench/price-inference.ts):
+ *   - price-inference: PriceModel's 10-day forecast of the talk's LSTM with the tfjs network and
+ *     with the LSTM kernel, on wasm and cpu: latency of one forecast, throughput of 32 (one by one
+ *     and as one forecastBatch), tfjs' forward pass by op (calls, time in kernels); PyTorch's CPU
+ *     LSTM beside them when `import torch` works.
  * BENCH_QUICK=1 shrinks every run (a smoke test of this script). BENCH_ONLY=memory (or enqueue,
- * predict, training, batch, textgen, seq2seq, textgen-quality, recurrent; comma-separated) runs only those
- * sections; Redis, the API and workers start only when one of the first five is among them.
+ * predict, training, batch, textgen, seq2seq, textgen-quality, recurrent, price-inference;
+ * comma-separated) runs only those sections; Redis, the API and workers start only when one of the
+ * first five is among them.
  */
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -34,6 +40,7 @@ import { initBackend, trainPriceModel } from '@mlq/models';
 import { buildServer } from '../apps/api/src/server.ts';
 import { startTestRedis } from '../test/harness/redis.ts';
 import { repoRoot, startWorkerProcess, type WorkerProcess } from '../test/harness/processes.ts';
+import { benchPriceInference } from './price-inference.ts';
 import { benchRecurrent } from './recurrent.ts';
 import { benchSeq2Seq } from './seq2seq.ts';
 import { benchTextgen, benchTextgenQuality } from './textgen.ts';
@@ -79,6 +86,7 @@ async function main(): Promise<void> {
   if (runs('seq2seq')) await benchSeq2Seq({ quick });
   if (runs('textgen-quality')) await benchTextgenQuality({ quick });
   if (runs('recurrent')) await benchRecurrent({ quick });
+  if (runs('price-inference')) await benchPriceInference({ quick });
 }
 
 async function benchServices(): Promise<void> {
@@ -163,7 +171,7 @@ async function benchServices(): Promise<void> {
       console.log(
         `predict round trip (cached model, horizon 10, ${rounds} sequential): p50 ${percentile(latencies, 50).toFixed(1)} ms, ` +
           `p95 ${percentile(latencies, 95).toFixed(1)} ms, p99 ${percentile(latencies, 99).toFixed(1)} ms ` +
-          `(in the worker, from start to finish: p50 ${percentile(inWorker, 50)} ms, mostly the 10 recursive forward passes)`,
+          `(in the worker, from start to finish: p50 ${percentile(inWorker, 50)} ms, the 10 recursive forward passes included)`,
       );
       await stopWorkers();
     }
