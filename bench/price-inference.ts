@@ -1,9 +1,7 @@
 // `npm run bench` section `price-inference`: PriceModel forecasts of the talk's LSTM with the tfjs
 // network against the WebAssembly LSTM kernel (src/recurrent/lstm-stack-kernel.ts), on the wasm and
 // cpu backends, beside PyTorch's CPU LSTM when it is installed; and where tfjs' forward pass goes.
-import { spawnSync } from 'node:child_process';
-import path from 'node:path';
-import { repoRoot } from '../test/harness/processes.ts';
+import { runBackendChildren } from './backend-children.ts';
 import type { ModelBenchOptions } from './model-common.ts';
 import { torchReference } from './recurrent.ts';
 
@@ -30,28 +28,9 @@ export async function benchPriceInference({ quick }: ModelBenchOptions): Promise
   const torchBefore = quick ? 'skipped in BENCH_QUICK' : torchReference();
   const timings: Timing[] = [];
   const profiles: Profile[] = [];
-  for (const backend of ['wasm', 'cpu']) {
-    const child = spawnSync(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'bench/price-inference-child.ts'), backend, quick ? 'quick' : 'full'], {
-      cwd: repoRoot,
-      encoding: 'utf8',
-      maxBuffer: 16 * 1024 * 1024,
-    });
-    if (child.status !== 0) {
-      console.log(
-        `  ${backend}: failed (${child.stderr
-          .split('\n')
-          .filter((l) => !l.includes('already registered'))
-          .slice(-3)
-          .join(' ')})`,
-      );
-      continue;
-    }
-    for (const line of child.stdout.split('\n')) {
-      if (!line.startsWith('{')) continue;
-      const figure = JSON.parse(line) as Timing | Profile;
-      if ('profile' in figure) profiles.push(figure);
-      else timings.push(figure);
-    }
+  for (const figure of runBackendChildren('bench/price-inference-child.ts', quick, 16 * 1024 * 1024) as Array<Timing | Profile>) {
+    if ('profile' in figure) profiles.push(figure);
+    else timings.push(figure);
   }
   const torchAfter = typeof torchBefore === 'string' ? torchBefore : torchReference();
   const torchRuns = [torchBefore, torchAfter].filter((run): run is Exclude<typeof run, string> => typeof run !== 'string');

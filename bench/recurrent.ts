@@ -3,6 +3,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { repoRoot } from '../test/harness/processes.ts';
+import { runBackendChildren } from './backend-children.ts';
 import type { ModelBenchOptions } from './model-common.ts';
 
 interface Figure {
@@ -48,28 +49,9 @@ export async function benchRecurrent({ quick }: ModelBenchOptions): Promise<void
   const torchRuns = quick ? ['skipped in BENCH_QUICK'] : [torchReference()];
   const figures: Figure[] = [];
   const accuracy: Accuracy[] = [];
-  for (const backend of ['wasm', 'cpu']) {
-    const child = spawnSync(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'bench/recurrent-child.ts'), backend, quick ? 'quick' : 'full'], {
-      cwd: repoRoot,
-      encoding: 'utf8',
-      maxBuffer: 64 * 1024 * 1024,
-    });
-    if (child.status !== 0) {
-      console.log(
-        `  ${backend}: failed (${child.stderr
-          .split('\n')
-          .filter((l) => !l.includes('already registered'))
-          .slice(-3)
-          .join(' ')})`,
-      );
-      continue;
-    }
-    for (const line of child.stdout.split('\n')) {
-      if (!line.startsWith('{')) continue;
-      const figure = JSON.parse(line) as Figure | Accuracy;
-      if ('accuracy' in figure) accuracy.push(figure);
-      else figures.push(figure);
-    }
+  for (const figure of runBackendChildren('bench/recurrent-child.ts', quick, 64 * 1024 * 1024) as Array<Figure | Accuracy>) {
+    if ('accuracy' in figure) accuracy.push(figure);
+    else figures.push(figure);
   }
   if (!quick && typeof torchRuns[0] !== 'string') torchRuns.push(torchReference());
   const torch = torchRuns[0]!;
