@@ -2,7 +2,16 @@ import os from 'node:os';
 import { randomUUID } from 'node:crypto';
 import { UnrecoverableError, Worker, type Job, type Processor } from 'bullmq';
 import type { Logger } from 'pino';
-import { initBackend, setRecurrentImplementation, useFastRecurrent, type BackendInfo, type BackendName, type RecurrentImplementation } from '@mlq/models';
+import {
+  initBackend,
+  setPriceInference,
+  setRecurrentImplementation,
+  useFastRecurrent,
+  type BackendInfo,
+  type BackendName,
+  type PriceInference,
+  type RecurrentImplementation,
+} from '@mlq/models';
 import { cancelChannel, createRedisConnection, DatasetCatalog, DatasetRegistry, createArtifactStore, ModelRegistry, QueueName, RedisOutageReporter, type WorkerConfig } from '@mlq/jobs';
 import type { ProcessorContext } from './context.ts';
 import { ModelCache, type TrainedModel } from './model-cache.ts';
@@ -73,6 +82,7 @@ export async function startWorkerApp(config: WorkerConfig, log: Logger, options:
   const backend = await initBackend(config.TF_BACKEND as BackendName, (message) => log.info({ backend: config.TF_BACKEND }, message));
   assertGpu(config, backend, log);
   setRecurrentImplementation(config.RECURRENT_LAYERS as RecurrentImplementation);
+  setPriceInference(config.PRICE_INFERENCE as PriceInference);
   const outages = new RedisOutageReporter(log);
   const redis = createRedisConnection(config.REDIS_URL, 'worker', {}, outages);
   const store = createArtifactStore({ dir: config.MODEL_STORE_DIR, redis, prefix: config.QUEUE_PREFIX, quotaBytes: config.STORE_QUOTA_BYTES });

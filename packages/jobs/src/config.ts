@@ -155,6 +155,14 @@ export const WorkerConfigSchema = Type.Composite([
           "LSTM/GRU layers the models use: fast (one input matmul, fused steps, hand-written backward pass), stock (tfjs-layers' own), or auto: fast on the wasm and cpu backends, stock on tensorflow",
       },
     ),
+    PRICE_INFERENCE: Type.Union(
+      ['auto', 'kernel', 'tfjs'].map((v) => Type.Literal(v)),
+      {
+        default: 'auto',
+        description:
+          'How price LSTMs forecast: kernel (a WebAssembly SIMD LSTM step, one call per layer and step for the whole batch), tfjs (the tfjs network), or auto: kernel on the wasm and cpu backends, tfjs on tensorflow',
+      },
+    ),
     TRAINING_THREADS: Type.String({
       default: 'auto',
       pattern: '^(auto|[1-9]|[1-5][0-9]|6[0-4])$',
