@@ -37,24 +37,25 @@ export async function benchBacktests(bench: ServiceBench): Promise<void> {
     for (const count of [1, 2]) {
       for (let i = 0; i < count; i++) await bench.startWorker();
       const started = performance.now();
-      const ids: string[] = [];
-      for (const series of chosen) {
-        const response = await bench.post('/v1/backtests', { dataset: 'crypto-top100', series, folds: FOLDS, horizon: HORIZON, ...spec.body });
-        if (response.status !== 202) throw new Error(`backtest of ${series} answered ${response.status}: ${response.json.message}`);
-        ids.push(response.json.jobId);
-      }
-      const results: any[] = [];
-      for (const id of ids) {
-        let job: any;
-        do {
-          await new Promise((resolve) => setTimeout(resolve, 100));
-          job = await bench.get(`/v1/jobs/${id}`);
-        } while (!['completed', 'failed', 'cancelled'].includes(job.state));
-        if (job.state !== 'completed') throw new Error(`backtest ${id} ${job.state}: ${job.error}`);
-        results.push(job.result);
+      const ids = await Promise.all(
+        chosen.map(async (series) => {
+          const response = await bench.post('/v1/backtests', { dataset: 'crypto-top100', series, folds: FOLDS, horizon: HORIZON, ...spec.body });
+          if (response.status !== 202) throw new Error(`backtest of ${series} answered ${response.status}: ${response.json.message}`);
+          return response.json.jobId as string;
+        }),
+      );
+      // Every unfinished backtest is looked at every 100 ms, all at once.
+      const results = new Map<string, any>();
+      while (results.size < ids.length) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        const pending = ids.filter((id) => !results.has(id));
+        for (const job of await Promise.all(pending.map((id) => bench.get(`/v1/jobs/${id}`)))) {
+          if (job.state === 'completed') results.set(job.id, job.result);
+          else if (job.state === 'failed' || job.state === 'cancelled') throw new Error(`backtest ${job.id} ${job.state}: ${job.error}`);
+        }
       }
       const seconds = (performance.now() - started) / 1000;
-      const ratios = results.map((result) => result.skill.relativeMase).filter((ratio): ratio is number => typeof ratio === 'number' && ratio > 0);
+      const ratios = [...results.values()].map((result) => result.skill.relativeMase).filter((ratio): ratio is number => typeof ratio === 'number' && ratio > 0);
       const geometric = Math.exp(ratios.reduce((sum, ratio) => sum + Math.log(ratio), 0) / ratios.length);
       const beating = ratios.filter((ratio) => ratio < 1).length;
       console.log(

@@ -205,6 +205,7 @@ describe('schedules', () => {
     expect((await system.api.inject({ method: 'GET', url: `/v1/schedules/${schedule.id}` })).statusCode).toBe(404);
     expect((await system.api.inject({ method: 'DELETE', url: `/v1/schedules/${schedule.id}` })).statusCode).toBe(404);
     expect(await system.api.services.queues.batch.getJobSchedulersCount()).toBe(0);
+    expect((await system.api.services.queues.batch.getDelayed()).filter((job) => job.name === 'retrain')).toEqual([]);
 
     // The scheduled models' forecasts were recorded: actuals make their realised error.
     const rows = Array.from({ length: 10 }, (_, j) => ({ date: dayAfter(j + 1), close: trend(120 + j) }));

@@ -241,8 +241,8 @@ export const datasetRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tags: ['datasets'],
         summary: 'Delete an uploaded dataset: its record and stored file',
         description:
-          'Built-in datasets cannot be deleted (400). Refused with 409, naming the job, while a waiting or running training, batch or chatbot ' +
-          'training (as its word vectors) uses it. Models trained on it stay.',
+          'Built-in datasets cannot be deleted (400). Refused with 409, naming the job, while a waiting or running training, batch, backtest or chatbot ' +
+          'training (as its word vectors) uses it. Models trained on it stay; appended rows go with it.',
         params: Type.Object({ id: Type.String({ minLength: 1, maxLength: 200 }) }),
         response: {
           200: Type.Object({ id: Type.String(), deleted: Type.Literal(true), store: StoreUsageSchema }),
