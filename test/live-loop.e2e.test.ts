@@ -69,6 +69,8 @@ describe('POST /v1/datasets/:id/rows', () => {
     expect(response.json()).toMatchObject({ id, version: 2, appended: { 'rows-a': 2 }, drift: [] });
     const dataset = (await system.api.inject({ method: 'GET', url: `/v1/datasets/${id}` })).json();
     expect(dataset.summary.series).toEqual([{ name: 'rows-a', rows: 122, from: '2016-01-01', to: '2016-05-02' }]);
+    expect(dataset).toMatchObject({ version: 2, updatedAt: expect.any(String) });
+    expect(dataset).not.toHaveProperty('appended'); // where the files are is the server's business
 
     const refusals: Array<[unknown[], string, RegExp]> = [
       [[{ date: '2016-05-02', close: 1 }], 'body/rows/0/date', /2016-05-02 is not after 2016-05-02, the last date of series "rows-a"/],

@@ -31,6 +31,8 @@ export const DatasetSchema = Type.Object(
     createdAt: Type.String(),
     bytes: Type.Optional(Type.Integer()),
     license: Type.Optional(Type.String()),
+    version: Type.Optional(Type.Integer({ description: 'prices uploads: 1, plus one per `POST /v1/datasets/:id/rows`' })),
+    updatedAt: Type.Optional(Type.String({ description: 'When rows were last appended' })),
     summary: Type.Unknown({
       description:
         'prices: { format, seriesCount, rowCount, series[] }; text: { bytes, characters, distinctCharacters, lines, unigramBitsPerChar }; ' +
