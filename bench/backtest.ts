@@ -1,3 +1,4 @@
+import { loadavg } from 'node:os';
 import { findBuiltinDataset } from '@mlq/datasets';
 
 /** What the service benchmark gives a section: HTTP calls to its API and its worker pool. */
@@ -61,7 +62,7 @@ export async function benchBacktests(bench: ServiceBench): Promise<void> {
       console.log(
         `backtest throughput, ${spec.label}, ${chosen.length} coins × ${FOLDS} origins (horizon ${HORIZON}), ${count} worker${count > 1 ? 's' : ''}: ` +
           `${seconds.toFixed(1)} s, ${((chosen.length * FOLDS) / seconds).toFixed(1)} folds/s ` +
-          `(MASE over naive's, geometric mean over coins ${geometric.toFixed(3)}; beats naive on ${beating} of ${ratios.length})`,
+          `(MASE over naive's, geometric mean over coins ${geometric.toFixed(3)}; beats naive on ${beating} of ${ratios.length}; load average ${loadavg()[0]!.toFixed(1)})`,
       );
       await bench.stopWorkers();
     }
