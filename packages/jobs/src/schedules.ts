@@ -67,7 +67,7 @@ export type RetrainResult = Static<typeof RetrainResultSchema>;
 /** One run of a schedule, as `GET /v1/schedules/:id` lists them, newest first. */
 export const ScheduleRunSchema = Type.Object({
   jobId: Type.String({ description: 'The `retrain` job of this tick' }),
-  at: Type.String(),
+  at: Type.String({ description: 'When the tick was due' }),
   state: Type.Union(['training', 'completed', 'failed', 'skipped'].map((state) => Type.Literal(state))),
   trainJobId: Type.Union([Type.String(), Type.Null()]),
   modelId: Type.Union([Type.String(), Type.Null()]),

@@ -29,7 +29,6 @@ export function createBacktestProcessor(ctx: ProcessorContext) {
         ...Object.keys(failed).map((index) => [index, JSON.stringify({ state: 'failed' })]),
       ]);
       await job.updateProgress(backtestProgress(folds, entries));
-      await ctx.redis.del(foldStatesKey(ctx.config.QUEUE_PREFIX, job.id!));
       if (completed.length === 0) {
         const reasons = Object.entries(failed).map(([index, reason]) => `fold ${index}: ${reason}`);
         throw new MlqError('invalid', `no fold of the backtest completed (${reasons.join('; ') || 'every fold was removed'})`);
@@ -38,7 +37,11 @@ export function createBacktestProcessor(ctx: ProcessorContext) {
       ctx.log.info({ jobId: job.id, folds: completed.length, failed: Object.keys(failed).length, relativeMase: result.skill.relativeMase, series: data.series }, 'backtest gathered');
       return result;
     } catch (error) {
-      return settleFailure(error, job, token, signal);
+      // Awaited here: a rejection left pending while the finally block awaits would be unhandled.
+      return await settleFailure(error, job, token, signal);
+    } finally {
+      // The parent's progress now holds the final figures.
+      await ctx.redis.del(foldStatesKey(ctx.config.QUEUE_PREFIX, job.id!)).catch(() => undefined);
     }
   };
 }

@@ -24,9 +24,11 @@ const trainJobIdOf = (retrainJobId: string) => `tr_${createHash('sha256').update
 export function createRetrainProcessor(ctx: ProcessorContext, live: LiveLoopContext) {
   return async (job: Job, token?: string, signal?: AbortSignal): Promise<RetrainResult> => {
     const data = parsePayload(RetrainDataSchema, job);
+    // When the tick was due: BullMQ names a scheduler's jobs `repeat:<scheduler id>:<due time ms>`.
+    const due = Number(job.id!.split(':').at(-1));
     const run = (fields: Partial<ScheduleRun>): ScheduleRun => ({
       jobId: job.id!,
-      at: new Date(job.timestamp).toISOString(),
+      at: new Date(Number.isFinite(due) && due > 0 ? due : job.timestamp).toISOString(),
       state: 'training',
       trainJobId: data.trainJobId ?? null,
       modelId: null,
