@@ -40,6 +40,7 @@ describe('ScheduleRuns (real Redis)', () => {
     expect(kept).toHaveLength(SCHEDULE_RUNS_KEPT);
     expect(kept[0]!.jobId).toBe(`r${SCHEDULE_RUNS_KEPT + 4}`);
     expect(await runs.list('sc_a', 2)).toHaveLength(2);
+    expect(await testRedis.client.ttl(`${testRedis.redis.prefix}:schedule-runs:sc_a`)).toBeGreaterThan(0);
     await runs.remove('sc_a');
     expect(await runs.list('sc_a')).toEqual([]);
   });

@@ -76,8 +76,12 @@ export const ScheduleRunSchema = Type.Object({
 });
 export type ScheduleRun = Static<typeof ScheduleRunSchema>;
 
-/** KEYS: the runs list. ARGV: retrain job id, run JSON, runs kept. */
+/** A schedule's runs outlive its last run by this long (a run that ends after its schedule was removed leaves no list forever). */
+const SCHEDULE_RUNS_TTL_SECONDS = 400 * 24 * 3600;
+
+/** KEYS: the runs list. ARGV: retrain job id, run JSON, runs kept, ttl. */
 const recordRunScript = `
+redis.call('EXPIRE', KEYS[1], ARGV[4])
 local entries = redis.call('LRANGE', KEYS[1], 0, -1)
 for i = 1, #entries do
   if cjson.decode(entries[i]).jobId == ARGV[1] then
@@ -87,6 +91,7 @@ for i = 1, #entries do
 end
 redis.call('LPUSH', KEYS[1], ARGV[2])
 redis.call('LTRIM', KEYS[1], 0, tonumber(ARGV[3]) - 1)
+redis.call('EXPIRE', KEYS[1], ARGV[4])
 return 1
 `;
 
@@ -104,7 +109,7 @@ export class ScheduleRuns {
 
   /** Adds a run at the front, or replaces the entry of the same retrain job where it stands. */
   async record(scheduleId: string, run: ScheduleRun): Promise<void> {
-    await this.redis.eval(recordRunScript, 1, this.key(scheduleId), run.jobId, JSON.stringify(run), SCHEDULE_RUNS_KEPT);
+    await this.redis.eval(recordRunScript, 1, this.key(scheduleId), run.jobId, JSON.stringify(run), SCHEDULE_RUNS_KEPT, SCHEDULE_RUNS_TTL_SECONDS);
   }
 
   /** Newest first. */
