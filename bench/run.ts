@@ -5,6 +5,7 @@
  *   - predict round trip p50/p95/p99 with a cached model (POST /v1/predict?wait);
  *   - LSTM training samples/s on the active backend (the talk's network, Bitcoin);
  *   - makespan of a batch over every coin with 1 and 2 workers;
+ *   - backtest throughput: a 5-origin backtest of every coin (linear, then a small LSTM) with 1 and 2 workers (bench/backtest.ts);
  *   - resident memory of an API process and a worker process, idle, training and predicting
  *     (what the Kubernetes requests and limits in k8s/ are sized from; Linux only).
  * In this process, without Redis (bench/textgen.ts, bench/seq2seq.ts):
@@ -24,9 +25,9 @@
  *     and as one forecastBatch), tfjs' forward pass by op (calls, time in kernels); PyTorch's CPU
  *     LSTM beside them when `import torch` works.
  * BENCH_QUICK=1 shrinks every run (a smoke test of this script). BENCH_ONLY=memory (or enqueue,
- * predict, training, batch, textgen, seq2seq, textgen-quality, recurrent, price-inference;
+ * predict, training, batch, backtest, textgen, seq2seq, textgen-quality, recurrent, price-inference;
  * comma-separated) runs only those sections; Redis, the API and workers start only when one of the
- * first five is among them.
+ * first six is among them.
  */
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -42,6 +43,7 @@ import { startTestRedis } from '../test/harness/redis.ts';
 import { repoRoot, startWorkerProcess, type WorkerProcess } from '../test/harness/processes.ts';
 import { benchPriceInference } from './price-inference.ts';
 import { benchRecurrent } from './recurrent.ts';
+import { benchBacktests } from './backtest.ts';
 import { benchSeq2Seq } from './seq2seq.ts';
 import { benchTextgen, benchTextgenQuality } from './textgen.ts';
 
@@ -77,7 +79,7 @@ function percentile(sorted: number[], p: number): number {
 }
 
 /** Sections that need Redis, the API and worker processes; the others run in this process alone. */
-const serviceSections = ['enqueue', 'predict', 'training', 'batch', 'memory'];
+const serviceSections = ['enqueue', 'predict', 'training', 'batch', 'backtest', 'memory'];
 
 async function main(): Promise<void> {
   if (serviceSections.some(runs)) await benchServices();
@@ -219,7 +221,10 @@ async function benchServices(): Promise<void> {
       }
     }
 
-    // 5. Resident memory of an API process and a worker process.
+    // 5. Backtest throughput over every coin, 1 then 2 workers.
+    if (runs('backtest')) await benchBacktests({ post, get, startWorker, stopWorkers, quick });
+
+    // 6. Resident memory of an API process and a worker process.
     if (runs('memory')) await measureMemory(shared);
   } finally {
     await stopWorkers();

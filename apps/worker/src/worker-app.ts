@@ -20,6 +20,11 @@ import { createTrainProcessor } from './processors/train.ts';
 import { createForecastProcessor } from './processors/forecast.ts';
 import { createPredictProcessor } from './processors/predict.ts';
 import { createBatchProcessor } from './processors/batch.ts';
+import { createBacktestFoldProcessor } from './processors/backtest-fold.ts';
+import { createBacktestProcessor } from './processors/backtest.ts';
+import { createRetrainProcessor } from './processors/retrain.ts';
+import { createLiveLoopContext } from './live/live-loop-context.ts';
+import { recordPredictionForecast } from './live/forecast-recording.ts';
 import { createWorkerMetrics, serveMetrics } from './metrics.ts';
 import { resolveTrainingThreads } from './training-threads.ts';
 import { BackendHealth } from './wasm-failure.ts';
@@ -116,13 +121,21 @@ export async function startWorkerApp(config: WorkerConfig, log: Logger, options:
     },
   };
 
+  const live = createLiveLoopContext(config, redis);
   const processors: Record<QueueName, { processor: Processor; concurrency: number }> = {
     train: {
-      processor: routeByName({ train: createTrainProcessor(context), forecast: createForecastProcessor(context) }),
+      processor: routeByName({
+        train: createTrainProcessor(context),
+        forecast: createForecastProcessor(context),
+        'backtest-fold': createBacktestFoldProcessor(context, live),
+      }),
       concurrency: config.TRAIN_CONCURRENCY,
     },
     predict: { processor: routeByName({ predict: createPredictProcessor(context) }), concurrency: config.PREDICT_CONCURRENCY },
-    batch: { processor: routeByName({ batch: createBatchProcessor(context) }), concurrency: config.BATCH_CONCURRENCY },
+    batch: {
+      processor: routeByName({ batch: createBatchProcessor(context), backtest: createBacktestProcessor(context), retrain: createRetrainProcessor(context, live) }),
+      concurrency: config.BATCH_CONCURRENCY,
+    },
   };
   const queues = config.WORKER_QUEUES.split(',') as QueueName[];
   const workers = queues.map((queue) => {
@@ -136,7 +149,13 @@ export async function startWorkerApp(config: WorkerConfig, log: Logger, options:
       maxStalledCount: MAX_STALLED_COUNT,
     });
     worker.on('active', (job) => log.info({ jobId: job.id, queue, name: job.name, attempt: job.attemptsMade + 1 }, 'job started'));
-    worker.on('completed', (job) => log.info({ jobId: job.id, queue, name: job.name, ms: Date.now() - (job.processedOn ?? Date.now()) }, 'job completed'));
+    worker.on('completed', (job, result: unknown) => {
+      log.info({ jobId: job.id, queue, name: job.name, ms: Date.now() - (job.processedOn ?? Date.now()) }, 'job completed');
+      // A price forecast from the end of a model's series is kept for drift tracking, after the job.
+      if (queue === QueueName.predict) {
+        recordPredictionForecast(context, live, job.data, result).catch((error: unknown) => log.warn({ jobId: job.id, err: error }, 'forecast not recorded for drift tracking'));
+      }
+    });
     worker.on('failed', (job, error) => log.warn({ jobId: job?.id, queue, name: job?.name, reason: error.message }, 'job failed'));
     worker.on('stalled', (jobId) => log.warn({ jobId, queue }, 'job stalled; put back in the queue'));
     worker.on('error', (error) => {
@@ -194,6 +213,7 @@ export async function startWorkerApp(config: WorkerConfig, log: Logger, options:
       await closing;
       clearTimeout(release);
       await metrics?.close();
+      await live.close();
       await subscriber.quit().catch(() => undefined);
       await redis.quit().catch(() => undefined);
       context.cache.clear();
