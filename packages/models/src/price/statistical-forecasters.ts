@@ -1,4 +1,4 @@
-import type { PriceStatisticalSettings, StatisticalPriceArchitecture } from '@mlq/specs';
+import { DEFAULT_SEASONAL_PERIOD, type PriceStatisticalSettings, type StatisticalPriceArchitecture } from '@mlq/specs';
 import { autoForecaster, defaultAutoCandidates } from './forecasting/auto.ts';
 import { drift } from './forecasting/drift.ts';
 import { ets } from './forecasting/ets.ts';
@@ -27,7 +27,7 @@ export function statisticalForecaster(
     case 'naive':
       return share(naive());
     case 'seasonal-naive':
-      return share(seasonalNaive(period ?? 7));
+      return share(seasonalNaive(period ?? DEFAULT_SEASONAL_PERIOD));
     case 'drift':
       return share(drift());
     case 'ets':

@@ -143,6 +143,9 @@ export const PeriodSchema = Type.Integer({
   description: 'Season length in points (`seasonal-naive`: default 7; `theta`, `optimized-theta`, `auto`: seasonal adjustment and seasonal candidates, none by default)',
 });
 
+/** The season of `seasonal-naive` unless given: a week of daily closes. */
+export const DEFAULT_SEASONAL_PERIOD = 7;
+
 /** Params of the statistical architectures, as the model library resolves them. */
 export interface PriceStatisticalSettings {
   /** Season length; absent where the architecture runs without one. */
@@ -166,7 +169,7 @@ export type PriceParams = Static<typeof PriceParamsSchema>;
 const architectureParams: Record<PriceArchitecture, { period: 'none' | 'optional' | number; lstm?: true }> = {
   auto: { period: 'optional' },
   naive: { period: 'none' },
-  'seasonal-naive': { period: 7 },
+  'seasonal-naive': { period: DEFAULT_SEASONAL_PERIOD },
   drift: { period: 'none' },
   ets: { period: 'none' },
   theta: { period: 'optional' },
@@ -221,7 +224,7 @@ export function statisticalFitPoints(architecture: StatisticalPriceArchitecture,
     case 'naive':
       return 1;
     case 'seasonal-naive':
-      return period ?? 7;
+      return period ?? DEFAULT_SEASONAL_PERIOD;
     case 'drift':
       return 2;
     case 'ets':
