@@ -3,7 +3,10 @@ import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../backend.ts';
 import { memoryArtifacts } from '../io.ts';
 import { generateSeasonalSeries } from '../samples/synthetic.ts';
+import { fitPriceScaler } from './data.ts';
 import { intervalsOf, requiredErrors } from './evaluation.ts';
+import { buildPriceLstm } from './model.ts';
+import { forecastRecursive, forecastRecursiveFromEach } from './predict.ts';
 import { evaluateOnHoldout } from './holdout-evaluation.ts';
 import { loadPriceModel } from './price-model.ts';
 import { trainPriceModel } from './train.ts';
@@ -50,6 +53,24 @@ describe('evaluateOnHoldout: forecasts from every origin inside the held-out tai
       forecastFrom: async (histories, steps) => histories.map(() => new Array(steps).fill(Number.NaN)),
     });
     expect(broken).toMatchObject({ skill: null, calibration: null, unavailable: { skill: expect.stringMatching(/non-finite/) } });
+  });
+});
+
+describe('forecastRecursiveFromEach', () => {
+  it('forecasts from many histories in one pass per step what forecastRecursive forecasts from each', async () => {
+    const baseline = tf.memory().numTensors;
+    const { model, optimizer } = buildPriceLstm({ ...tiny, validationSplit: 0, scaling: 'relative', dropout: 0 }, 4);
+    const scaler = fitPriceScaler('relative', series.slice(0, 150));
+    const histories = [150, 151, 157].map((end) => series.slice(0, end));
+    const together = await forecastRecursiveFromEach(model, scaler, histories, 12, 5);
+    for (const [i, history] of histories.entries()) {
+      const alone = await forecastRecursive(model, scaler, history, 12, 5);
+      together[i]!.forEach((value, j) => expect(value).toBeCloseTo(alone[j]!, 3));
+    }
+    expect(await forecastRecursiveFromEach(model, scaler, [], 12, 5)).toEqual([]);
+    model.dispose();
+    optimizer.dispose();
+    expect(tf.memory().numTensors).toBe(baseline);
   });
 });
 

@@ -9,9 +9,9 @@ export interface HoldoutEvaluationOptions {
   quantiles: readonly number[];
   scale: ConformalScale;
   /**
-   * The model's forecasts of `steps` points after each of `histories` (each a prefix of the
-   * series, the training part and then some of the holdout): a network fitted on the training
-   * part, run from origins it never saw.
+   * The model's forecasts of `steps` points after each of `histories` (prefixes of the series,
+   * in order: the training part, then it and 1, 2, … points of the holdout): a network fitted on
+   * the training part, run from origins it never saw.
    */
   forecastFrom: (histories: number[][], steps: number) => Promise<number[][]>;
 }

@@ -95,7 +95,7 @@ export async function forecastRecursiveFromEach(
 ): Promise<number[][]> {
   const buffers = histories.map((history) => history.slice(-window));
   const forecasts = histories.map((): number[] => []);
-  for (let step = 0; step < horizon; step++) {
+  for (let step = 0; step < horizon && histories.length > 0; step++) {
     const next = await predictNextClosesInChunks(
       model,
       scaler,

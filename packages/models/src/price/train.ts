@@ -170,7 +170,11 @@ export async function trainPriceModel(closes: readonly number[], options: TrainP
       horizon,
       quantiles,
       scale: conformalScaleFor(closes),
-      forecastFrom: (histories, steps) => forecastRecursiveFromEach(model, scaler, histories, window, steps, options.signal ? { signal: options.signal } : {}),
+      // The first origin is the end of the training part: its forecast is the holdout's multi-step one, already made.
+      forecastFrom: async (histories, steps) => [
+        multiStep.slice(0, steps),
+        ...(await forecastRecursiveFromEach(model, scaler, histories.slice(1), window, steps, options.signal ? { signal: options.signal } : {})),
+      ],
     });
     const metadata: PriceModelMetadata = {
       ...baseMetadata(closes, horizon, holdout),
