@@ -25,8 +25,8 @@
  *
  * BENCH_QUICK=1: ten coins only (a smoke test of this script). BENCH_LSTM=<coins>: also the talk's
  * LSTM (its default network, BENCH_LSTM_EPOCHS epochs, default 3, seed 1) on that many coins spread
- * over the list, beside every other architecture on the same coins (about 20 s per training on
- * two cores: 8 coins × 5 origins take some 15 minutes).
+ * over the list, beside every other architecture on the same coins (20–40 s per training on
+ * two cores: 6 coins × 5 origins take 10–20 minutes); BENCH_LSTM_ONLY=1 runs that section alone.
  */
 import { cpus, loadavg } from 'node:os';
 import { findBuiltinDataset } from '@mlq/datasets';
@@ -166,20 +166,12 @@ async function scoreServedAll(series: Map<string, number[]>, architectures: Pric
 }
 
 const lstmCoins = Number(process.env.BENCH_LSTM ?? 0);
+/** BENCH_LSTM_ONLY=1: only the LSTM section (with the other architectures on the same coins). */
+const lstmOnly = lstmCoins > 0 && process.env.BENCH_LSTM_ONLY === '1';
 const lstmEpochs = Number(process.env.BENCH_LSTM_EPOCHS ?? 3);
 
-async function main(): Promise<void> {
-  const collection = await findBuiltinDataset('crypto-top100')!.load();
-  const needed = MIN_TRAIN + (DEFAULT_CALIBRATION.folds - 1) * DEFAULT_CALIBRATION.step + HORIZON + (ORIGINS - 1) * ORIGIN_STEP + HORIZON;
-  const all = collection.seriesNames();
-  let coins = all.filter((name) => collection.closes(name).length >= needed);
-  if (quick) coins = coins.slice(0, 10);
-  console.log(
-    `forecast accuracy — crypto-top100: ${coins.length} of ${all.length} coins with ≥ ${needed} days; ${ORIGINS} origins ${ORIGIN_STEP} days apart, horizon ${HORIZON}; Node ${process.version}, load average ${loadavg()[0]!.toFixed(1)} on ${cpus().length} cores${quick ? ' (quick)' : ''}`,
-  );
-  console.log(`left out (too short): ${all.filter((name) => !coins.includes(name) && !quick).join(', ') || 'none'}\n`);
-  const series = new Map(coins.map((name) => [name, collection.closes(name)]));
-
+/** The forecasters of the library, each with the bench's own calibration backtest at every origin (absolute and relative intervals). */
+function printLibraryScores(coins: string[], series: Map<string, number[]>): void {
   const models: [string, Forecaster][] = [
     ['naive', naive()],
     ['seasonalNaive(7)', seasonalNaive(7)],
@@ -247,11 +239,32 @@ async function main(): Promise<void> {
     );
   }
 
-  printServed(
-    `served (trainPriceModel + forecastWithIntervals, as the worker runs them; 10–90% band; skill: the model's own evaluation on the days before the origin):`,
-    coins,
-    await scoreServedAll(series, servedArchitectures),
+  const sum = (values: Iterable<number>) => [...values].reduce((a, b) => a + b, 0);
+  console.log(
+    `\ntimes, one thread (load average ${loadavg()[0]!.toFixed(1)} on ${cpus().length} cores at the end): the 5-origin backtest of every model over ${coins.length} coins ${sum(plainSeconds.values()).toFixed(1)} s, of which auto and auto(7) ${(plainSeconds.get('auto')! + plainSeconds.get('auto(7)')!).toFixed(1)} s (each auto fit backtests its candidates on ${DEFAULT_CALIBRATION.folds} folds); with intervals (a ${DEFAULT_CALIBRATION.folds}-fold calibration backtest at each origin) ${sum(seconds.values()).toFixed(1)} s`,
   );
+}
+
+async function main(): Promise<void> {
+  const collection = await findBuiltinDataset('crypto-top100')!.load();
+  const needed = MIN_TRAIN + (DEFAULT_CALIBRATION.folds - 1) * DEFAULT_CALIBRATION.step + HORIZON + (ORIGINS - 1) * ORIGIN_STEP + HORIZON;
+  const all = collection.seriesNames();
+  let coins = all.filter((name) => collection.closes(name).length >= needed);
+  if (quick) coins = coins.slice(0, 10);
+  console.log(
+    `forecast accuracy — crypto-top100: ${coins.length} of ${all.length} coins with ≥ ${needed} days; ${ORIGINS} origins ${ORIGIN_STEP} days apart, horizon ${HORIZON}; Node ${process.version}, load average ${loadavg()[0]!.toFixed(1)} on ${cpus().length} cores${quick ? ' (quick)' : ''}`,
+  );
+  console.log(`left out (too short): ${all.filter((name) => !coins.includes(name) && !quick).join(', ') || 'none'}\n`);
+  const series = new Map(coins.map((name) => [name, collection.closes(name)]));
+
+  if (!lstmOnly) {
+    printLibraryScores(coins, series);
+    printServed(
+      `served (trainPriceModel + forecastWithIntervals, as the worker runs them; 10–90% band; skill: the model's own evaluation on the days before the origin):`,
+      coins,
+      await scoreServedAll(series, servedArchitectures),
+    );
+  }
   if (lstmCoins > 0) {
     await initBackend('auto');
     const subset = coins.filter((_, i) => i % Math.max(1, Math.floor(coins.length / lstmCoins)) === 0).slice(0, lstmCoins);
@@ -261,10 +274,6 @@ async function main(): Promise<void> {
       await scoreServedAll(new Map(subset.map((coin) => [coin, series.get(coin)!])), [...servedArchitectures, 'lstm']),
     );
   }
-  const sum = (values: Iterable<number>) => [...values].reduce((a, b) => a + b, 0);
-  console.log(
-    `\ntimes, one thread (load average ${loadavg()[0]!.toFixed(1)} on ${cpus().length} cores at the end): the 5-origin backtest of every model over ${coins.length} coins ${sum(plainSeconds.values()).toFixed(1)} s, of which auto and auto(7) ${(plainSeconds.get('auto')! + plainSeconds.get('auto(7)')!).toFixed(1)} s (each auto fit backtests its candidates on ${DEFAULT_CALIBRATION.folds} folds); with intervals (a ${DEFAULT_CALIBRATION.folds}-fold calibration backtest at each origin) ${sum(seconds.values()).toFixed(1)} s`,
-  );
 }
 
 await main();

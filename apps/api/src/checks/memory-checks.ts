@@ -53,8 +53,8 @@ export async function checkTrainingFits(app: FastifyInstance, payload: TrainPayl
 }
 
 /**
- * A batch's forecast children train on one thread each (only LSTMs have tensors worth counting); the longest series chosen costs the most
- * (its windows are the data tensors). Same 400 as a training.
+ * A batch's forecast children train on one thread each; the longest series chosen costs the most
+ * (its windows are the data tensors). Only LSTMs have tensors worth counting. Same 400 as a training.
  */
 export async function checkForecastsFit(app: FastifyInstance, batch: BatchPayload, seriesLengths: number[]): Promise<void> {
   if ((batch.architecture ?? defaultPriceArchitecture) !== 'lstm' || seriesLengths.length === 0) return;
