@@ -18,13 +18,22 @@
  * in proportion to their level). `auto` chooses on exactly those 20 folds (its defaults), so its
  * own selection errors calibrate it.
  *
- * BENCH_QUICK=1: ten coins only (a smoke test of this script).
+ * Then the served path, as the worker runs it (`trainPriceModel` on the days before each origin,
+ * `forecastWithIntervals`): per architecture the same scores, the coverage of the 10–90% band it
+ * serves (auto's calibrated on its nested backtest), and how often its `skill` claimed to beat
+ * naive and, of those origins, how often it then did.
+ *
+ * BENCH_QUICK=1: ten coins only (a smoke test of this script). BENCH_LSTM=<coins>: also the talk's
+ * LSTM (its default network, BENCH_LSTM_EPOCHS epochs, default 3, seed 1) on that many coins spread
+ * over the list, beside every other architecture on the same coins (20–40 s per training on
+ * two cores: 6 coins × 5 origins take 10–20 minutes); BENCH_LSTM_ONLY=1 runs that section alone.
  */
 import { cpus, loadavg } from 'node:os';
 import { findBuiltinDataset } from '@mlq/datasets';
-import { applyConformal, backtest, calibrateConformal, DEFAULT_CALIBRATION, type ForecastErrors } from '@mlq/models';
+import { applyConformal, backtest, calibrateConformal, DEFAULT_CALIBRATION, initBackend, trainPriceModel, type ForecastErrors } from '@mlq/models';
 import { autoForecaster, drift, ets, linearTrend, naive, optimizedTheta, seasonalNaive, theta, type AutoState, type Forecaster } from '@mlq/models';
-import { meanAbsoluteScaledError, rootMeanSquaredError } from '@mlq/models';
+import { meanAbsoluteError, meanAbsoluteScaledError, rootMeanSquaredError } from '@mlq/models';
+import type { PriceArchitecture } from '@mlq/specs';
 
 const HORIZON = 10;
 const ORIGINS = 5;
@@ -79,18 +88,90 @@ function scoreModel(series: number[], forecaster: Forecaster): CoinScore {
 const geometricMean = (values: number[]) => Math.exp(values.reduce((sum, v) => sum + Math.log(v), 0) / values.length);
 const percent = (share: number) => `${(100 * share).toFixed(1)}%`;
 
-async function main(): Promise<void> {
-  const collection = await findBuiltinDataset('crypto-top100')!.load();
-  const needed = MIN_TRAIN + (DEFAULT_CALIBRATION.folds - 1) * DEFAULT_CALIBRATION.step + HORIZON + (ORIGINS - 1) * ORIGIN_STEP + HORIZON;
-  const all = collection.seriesNames();
-  let coins = all.filter((name) => collection.closes(name).length >= needed);
-  if (quick) coins = coins.slice(0, 10);
-  console.log(
-    `forecast accuracy — crypto-top100: ${coins.length} of ${all.length} coins with ≥ ${needed} days; ${ORIGINS} origins ${ORIGIN_STEP} days apart, horizon ${HORIZON}; Node ${process.version}, load average ${loadavg()[0]!.toFixed(1)} on ${cpus().length} cores${quick ? ' (quick)' : ''}`,
-  );
-  console.log(`left out (too short): ${all.filter((name) => !coins.includes(name) && !quick).join(', ') || 'none'}\n`);
-  const series = new Map(coins.map((name) => [name, collection.closes(name)]));
+/** One architecture on one coin, served as the worker serves it. */
+interface ServedScore {
+  mase: number;
+  rmse: number;
+  /** Actuals inside the served 10–90% band, and actuals that had a band. */
+  inside: number;
+  banded: number;
+  /** Origins whose skill said it beats naive, and of those, origins where it did. */
+  claims: number;
+  claimsHeld: number;
+  seconds: number;
+}
 
+/** At each scored origin: `trainPriceModel` on the days before it, the served forecast with its band and skill, scored. */
+async function scoreServed(series: number[], kind: PriceArchitecture, params: Record<string, unknown> = {}): Promise<ServedScore> {
+  const score: ServedScore = { mase: 0, rmse: 0, inside: 0, banded: 0, claims: 0, claimsHeld: 0, seconds: 0 };
+  for (const origin of scoredOrigins(series.length)) {
+    const train = series.slice(0, origin);
+    const actual = series.slice(origin, origin + HORIZON);
+    const started = performance.now();
+    const model = await trainPriceModel(train, { kind, horizon: HORIZON, params: { ...params, quantiles: QUANTILES }, seed: 1 });
+    const { forecast, intervals, skill } = await model.forecastWithIntervals(HORIZON);
+    model.dispose();
+    score.seconds += (performance.now() - started) / 1000;
+    score.mase += meanAbsoluteScaledError(actual, forecast, train)! / ORIGINS;
+    score.rmse += rootMeanSquaredError(actual, forecast) / ORIGINS;
+    if (intervals) {
+      score.banded += HORIZON;
+      score.inside += actual.filter((value, j) => value >= intervals[0]!.values[j]! && value <= intervals[1]!.values[j]!).length;
+    }
+    if (skill?.beatsNaive) {
+      score.claims++;
+      if (meanAbsoluteError(actual, forecast) < meanAbsoluteError(actual, new Array<number>(HORIZON).fill(train.at(-1)!))) score.claimsHeld++;
+    }
+  }
+  return score;
+}
+
+/** Per architecture: MASE and RMSE relative to naive (geometric means over coins), coins beating naive, coverage, skill claims. */
+function printServed(title: string, coins: string[], scores: Map<string, Map<string, ServedScore>>): void {
+  const naiveScores = scores.get('naive')!;
+  const rows = [...scores].map(([label, perCoin]) => {
+    const of = (coin: string) => perCoin.get(coin)!;
+    const sum = (pick: (score: ServedScore) => number) => coins.reduce((total, coin) => total + pick(of(coin)), 0);
+    const banded = sum((s) => s.banded);
+    const claims = sum((s) => s.claims);
+    return [
+      label,
+      geometricMean(coins.map((coin) => of(coin).mase / naiveScores.get(coin)!.mase)).toFixed(3),
+      geometricMean(coins.map((coin) => of(coin).rmse / naiveScores.get(coin)!.rmse)).toFixed(3),
+      label === 'naive' ? '—' : percent(coins.filter((coin) => of(coin).mase < naiveScores.get(coin)!.mase).length / coins.length),
+      banded === 0 ? 'none' : percent(sum((s) => s.inside) / banded),
+      percent(claims / (coins.length * ORIGINS)),
+      claims === 0 ? '—' : percent(sum((s) => s.claimsHeld) / claims),
+      `${sum((s) => s.seconds).toFixed(1)} s`,
+    ];
+  });
+  const header = ['architecture', 'MASE/naive (geo)', 'RMSE/naive (geo)', 'beats naive', '80% cover', 'claims skill', 'claim held', 'train+forecast'];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+  console.log(`\n${title}`);
+  console.log(line(header));
+  for (const row of rows) console.log(line(row));
+}
+
+const servedArchitectures: PriceArchitecture[] = ['naive', 'seasonal-naive', 'drift', 'ets', 'theta', 'optimized-theta', 'auto', 'linear'];
+
+async function scoreServedAll(series: Map<string, number[]>, architectures: PriceArchitecture[]): Promise<Map<string, Map<string, ServedScore>>> {
+  const scores = new Map<string, Map<string, ServedScore>>();
+  for (const kind of architectures) {
+    const perCoin = new Map<string, ServedScore>();
+    for (const [coin, values] of series) perCoin.set(coin, await scoreServed(values, kind, kind === 'lstm' ? { epochs: lstmEpochs } : {}));
+    scores.set(kind === 'lstm' ? `lstm (${lstmEpochs} epochs)` : kind, perCoin);
+  }
+  return scores;
+}
+
+const lstmCoins = Number(process.env.BENCH_LSTM ?? 0);
+/** BENCH_LSTM_ONLY=1: only the LSTM section (with the other architectures on the same coins). */
+const lstmOnly = lstmCoins > 0 && process.env.BENCH_LSTM_ONLY === '1';
+const lstmEpochs = Number(process.env.BENCH_LSTM_EPOCHS ?? 3);
+
+/** The forecasters of the library, each with the bench's own calibration backtest at every origin (absolute and relative intervals). */
+function printLibraryScores(coins: string[], series: Map<string, number[]>): void {
   const models: [string, Forecaster][] = [
     ['naive', naive()],
     ['seasonalNaive(7)', seasonalNaive(7)],
@@ -157,10 +238,42 @@ async function main(): Promise<void> {
         .join(', ')}`,
     );
   }
+
   const sum = (values: Iterable<number>) => [...values].reduce((a, b) => a + b, 0);
   console.log(
     `\ntimes, one thread (load average ${loadavg()[0]!.toFixed(1)} on ${cpus().length} cores at the end): the 5-origin backtest of every model over ${coins.length} coins ${sum(plainSeconds.values()).toFixed(1)} s, of which auto and auto(7) ${(plainSeconds.get('auto')! + plainSeconds.get('auto(7)')!).toFixed(1)} s (each auto fit backtests its candidates on ${DEFAULT_CALIBRATION.folds} folds); with intervals (a ${DEFAULT_CALIBRATION.folds}-fold calibration backtest at each origin) ${sum(seconds.values()).toFixed(1)} s`,
   );
+}
+
+async function main(): Promise<void> {
+  const collection = await findBuiltinDataset('crypto-top100')!.load();
+  const needed = MIN_TRAIN + (DEFAULT_CALIBRATION.folds - 1) * DEFAULT_CALIBRATION.step + HORIZON + (ORIGINS - 1) * ORIGIN_STEP + HORIZON;
+  const all = collection.seriesNames();
+  let coins = all.filter((name) => collection.closes(name).length >= needed);
+  if (quick) coins = coins.slice(0, 10);
+  console.log(
+    `forecast accuracy — crypto-top100: ${coins.length} of ${all.length} coins with ≥ ${needed} days; ${ORIGINS} origins ${ORIGIN_STEP} days apart, horizon ${HORIZON}; Node ${process.version}, load average ${loadavg()[0]!.toFixed(1)} on ${cpus().length} cores${quick ? ' (quick)' : ''}`,
+  );
+  console.log(`left out (too short): ${all.filter((name) => !coins.includes(name) && !quick).join(', ') || 'none'}\n`);
+  const series = new Map(coins.map((name) => [name, collection.closes(name)]));
+
+  if (!lstmOnly) {
+    printLibraryScores(coins, series);
+    printServed(
+      `served (trainPriceModel + forecastWithIntervals, as the worker runs them; 10–90% band; skill: the model's own evaluation on the days before the origin):`,
+      coins,
+      await scoreServedAll(series, servedArchitectures),
+    );
+  }
+  if (lstmCoins > 0) {
+    await initBackend('auto');
+    const subset = coins.filter((_, i) => i % Math.max(1, Math.floor(coins.length / lstmCoins)) === 0).slice(0, lstmCoins);
+    printServed(
+      `served on ${subset.length} coins (${subset.join(', ')}), with the talk's LSTM (default network, ${lstmEpochs} epochs, holdout 10: skill from one origin, no band):`,
+      subset,
+      await scoreServedAll(new Map(subset.map((coin) => [coin, series.get(coin)!])), [...servedArchitectures, 'lstm']),
+    );
+  }
 }
 
 await main();

@@ -61,9 +61,13 @@ describe('bad input is answered 4xx with a message, and nothing crashes', () => 
   });
 
   it('a series too short for the model is 400', async () => {
-    const response = await post('/v1/train', { kind: 'price', dataset: 'crypto-top100', series: 'Neblio' });
+    const response = await post('/v1/train', { kind: 'price', architecture: 'lstm', dataset: 'crypto-top100', series: 'Neblio' });
     expect(response.statusCode).toBe(400);
     expect(response.json().message).toBe('series "Neblio" has 11 points; lstm with these params needs at least 70');
+    // The default architecture, auto, needs the holdout (10) and 2 points to fit on.
+    const byDefault = await post('/v1/train', { kind: 'price', dataset: 'crypto-top100', series: 'Neblio' });
+    expect(byDefault.statusCode).toBe(400);
+    expect(byDefault.json().message).toBe('series "Neblio" has 11 points; auto with these params needs at least 12');
   });
 
   it('oversized, empty, non-UTF-8 and garbage uploads', async () => {

@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { HorizonSchema, PriceArchitectureSchema, PriceTrainPayloadSchema } from '@mlq/specs';
+import { ForecastScoresSchema, HorizonSchema, PriceArchitectureSchema, PriceTrainPayloadSchema } from '@mlq/specs';
 
 /**
  * Rolling-origin backtests as jobs: a parent `backtest` (batch queue) gathers one `backtest-fold`
@@ -71,12 +71,6 @@ export type BacktestFoldPayload = Static<typeof BacktestFoldPayloadSchema>;
 
 const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) => Type.Union([schema, Type.Null()]);
 
-export const ForecastScoresSchema = Type.Object({
-  mae: Type.Number(),
-  rmse: Type.Number(),
-  mape: Nullable(Type.Number({ description: 'Percent; null when an actual is 0' })),
-  mase: Nullable(Type.Number({ description: "MAE over the in-sample one-step naive MAE of the fold's training part; null when that is 0" })),
-});
 export type ForecastScores = Static<typeof ForecastScoresSchema>;
 
 export const FoldIntervalsSchema = Type.Object({

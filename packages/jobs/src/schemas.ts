@@ -1,5 +1,16 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { HorizonSchema, Id, PriceArchitectureSchema, PriceLstmParamsSchema, PriceMetricsSchema, ResumedFromFields, SeedSchema } from '@mlq/specs';
+import {
+  ForecastIntervalsSchema,
+  ForecastSkillSchema,
+  HorizonSchema,
+  Id,
+  PriceArchitectureSchema,
+  PriceMetricsSchema,
+  PriceParamsSchema,
+  ResumedFromFields,
+  SeedSchema,
+  UnavailableSchema,
+} from '@mlq/specs';
 
 /**
  * The contract between producer and consumer for jobs that are not one family's training or
@@ -13,7 +24,7 @@ export const ForecastPayloadSchema = Type.Object(
     dataset: Id('Dataset id'),
     series: Id('Series name'),
     architecture: PriceArchitectureSchema,
-    params: Type.Optional(PriceLstmParamsSchema),
+    params: Type.Optional(PriceParamsSchema),
     horizon: HorizonSchema,
     seed: Type.Optional(SeedSchema),
   },
@@ -28,6 +39,10 @@ export const ForecastResultSchema = Type.Object({
   lastDate: Type.String(),
   lastClose: Type.Number(),
   metrics: PriceMetricsSchema,
+  method: Type.String({ description: 'What made the forecast: `lstm`, `linear` or the fitted statistical method (`auto: naive`)' }),
+  intervals: Type.Union([ForecastIntervalsSchema, Type.Null()]),
+  skill: Type.Union([ForecastSkillSchema, Type.Null()]),
+  unavailable: UnavailableSchema,
   durationMs: Type.Number(),
   ...ResumedFromFields,
 });
@@ -38,7 +53,7 @@ export const BatchPayloadSchema = Type.Object(
     dataset: Id('Dataset id, e.g. `crypto-top100`'),
     series: Type.Optional(Type.Array(Id('Series name'), { minItems: 1, maxItems: 1000, uniqueItems: true, description: 'Default: every series of the dataset long enough for the model' })),
     architecture: Type.Optional(PriceArchitectureSchema),
-    params: Type.Optional(PriceLstmParamsSchema),
+    params: Type.Optional(PriceParamsSchema),
     horizon: Type.Optional(HorizonSchema),
     seed: Type.Optional(Type.Integer({ minimum: 0, maximum: 2 ** 31 - 1 })),
   },

@@ -7,6 +7,7 @@ import {
   sizeTrainingBudget,
   withRedisTimeout,
   horizonBounds,
+  defaultPriceArchitecture,
   type BatchPayload,
   type MemoryLimits,
   type TrainPayload,
@@ -53,10 +54,10 @@ export async function checkTrainingFits(app: FastifyInstance, payload: TrainPayl
 
 /**
  * A batch's forecast children train on one thread each; the longest series chosen costs the most
- * (its windows are the data tensors). Same 400 as a training.
+ * (its windows are the data tensors). Only LSTMs have tensors worth counting. Same 400 as a training.
  */
 export async function checkForecastsFit(app: FastifyInstance, batch: BatchPayload, seriesLengths: number[]): Promise<void> {
-  if ((batch.architecture ?? 'lstm') === 'linear' || seriesLengths.length === 0) return;
+  if ((batch.architecture ?? defaultPriceArchitecture) !== 'lstm' || seriesLengths.length === 0) return;
   const seriesLength = seriesLengths.reduce((a, b) => Math.max(a, b), 0);
   const payload: TrainPayload = {
     kind: 'price',

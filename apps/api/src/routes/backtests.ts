@@ -17,6 +17,7 @@ import {
   type BacktestFoldPayload,
   type BacktestParentData,
   type PriceTrainPayload,
+  defaultPriceArchitecture,
 } from '@mlq/jobs';
 import { HttpError } from '../plugins/errors.ts';
 import { checkTrainingFits } from '../checks/memory-checks.ts';
@@ -66,7 +67,7 @@ export const backtestRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (request, reply) => {
       const body = request.body;
       // The train route's default architecture.
-      const architecture = body.architecture ?? 'lstm';
+      const architecture = body.architecture ?? defaultPriceArchitecture;
       const horizon = body.horizon ?? horizonBounds.default;
       const step = body.step ?? horizon;
       const folds = body.folds ?? DEFAULT_BACKTEST_FOLDS;

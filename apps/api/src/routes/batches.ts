@@ -4,6 +4,9 @@ import type { FlowChildJob } from 'bullmq';
 import {
   BatchPayloadSchema,
   createJobId,
+  defaultPriceArchitecture,
+  ForecastIntervalsSchema,
+  ForecastSkillSchema,
   jobCatalog,
   horizonBounds,
   PriceMetricsSchema,
@@ -17,6 +20,7 @@ import {
 } from '@mlq/jobs';
 import { HttpError } from '../plugins/errors.ts';
 import { checkForecastsFit } from '../checks/memory-checks.ts';
+import { checkPriceParams } from '../families/price.ts';
 import { findJob, toJobView, withCurrentState, JobStateSchema } from '../job-view.ts';
 
 const BatchViewSchema = Type.Object({
@@ -34,6 +38,9 @@ const BatchViewSchema = Type.Object({
       forecast: Type.Union([Type.Array(Type.Number()), Type.Null()]),
       dates: Type.Union([Type.Array(Type.String()), Type.Null()]),
       metrics: Type.Union([PriceMetricsSchema, Type.Null()], { description: 'Holdout errors of the model and the naive and linear baselines' }),
+      method: Type.Union([Type.String(), Type.Null()], { description: 'What made the forecast (`auto: naive`)' }),
+      intervals: Type.Union([ForecastIntervalsSchema, Type.Null()]),
+      skill: Type.Union([ForecastSkillSchema, Type.Null()]),
       error: Type.Union([Type.String(), Type.Null()]),
     }),
   ),
@@ -71,7 +78,8 @@ export const batchRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) => {
       const body = request.body;
-      const architecture = body.architecture ?? 'lstm';
+      const architecture = body.architecture ?? defaultPriceArchitecture;
+      checkPriceParams(architecture, body.params);
       const horizon = body.horizon ?? horizonBounds.default;
       const { collection } = await app.catalog.series(body.dataset);
       const needed = requiredSeriesLength(architecture, body.params, horizon);
@@ -150,7 +158,19 @@ export const batchRoutes: FastifyPluginAsyncTypebox = async (app) => {
         Promise.all(
           Object.entries(data.children).map(async ([name, jobId]) => {
             const child = await queues.train.getJob(jobId);
-            if (!child) return { series: name, jobId, state: 'unknown' as const, forecast: null, dates: null, metrics: null, error: 'job expired or removed' };
+            if (!child)
+              return {
+                series: name,
+                jobId,
+                state: 'unknown' as const,
+                forecast: null,
+                dates: null,
+                metrics: null,
+                method: null,
+                intervals: null,
+                skill: null,
+                error: 'job expired or removed',
+              };
             const current = await withCurrentState(queues.train, child);
             const view = toJobView(current.job, QueueName.train, current.state);
             const result = view.state === 'completed' ? (view.result as ForecastResult) : undefined;
@@ -161,6 +181,9 @@ export const batchRoutes: FastifyPluginAsyncTypebox = async (app) => {
               forecast: result?.forecast ?? null,
               dates: result?.dates ?? null,
               metrics: result?.metrics ?? null,
+              method: result?.method ?? null,
+              intervals: result?.intervals ?? null,
+              skill: result?.skill ?? null,
               error: view.state === 'failed' || view.state === 'cancelled' ? view.error : null,
             };
           }),

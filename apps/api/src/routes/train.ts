@@ -18,7 +18,7 @@ export const trainRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tags: ['jobs'],
         summary: 'Enqueue a training job',
         description:
-          'Trains a model and registers it as the next version of its name. `kind` picks the family: `price` (LSTM or linear forecast of one series), ' +
+          'Trains a model and registers it as the next version of its name. `kind` picks the family: `price` (a statistical, linear or LSTM forecast of one series, with intervals and skill), ' +
           '`textgen` (character-level LSTM/GRU on a text dataset) or `seq2seq` (encoder-decoder chat model on a pairs dataset).',
         body: TrainPayloadSchema,
         response: { 202: AcceptedSchema, 400: Type.Ref('Error'), 404: Type.Ref('Error'), 503: Type.Ref('Error') },

@@ -1,6 +1,15 @@
 import type { Job } from 'bullmq';
-import { loadPriceModel, PriceModel, trainPriceModel, type TrainProgress as ModelProgress } from '@mlq/models';
-import { scopedArtifacts, type PredictPayload, type PriceModelRecord, type PricePredictResult, type PriceProgress, type PriceTrainPayload, type PriceTrainResult } from '@mlq/jobs';
+import { describeCalibration, loadPriceModel, PriceModel, trainPriceModel, type TrainProgress as ModelProgress } from '@mlq/models';
+import {
+  defaultPriceArchitecture,
+  scopedArtifacts,
+  type PredictPayload,
+  type PriceModelRecord,
+  type PricePredictResult,
+  type PriceProgress,
+  type PriceTrainPayload,
+  type PriceTrainResult,
+} from '@mlq/jobs';
 import type { ProcessorContext } from '../context.ts';
 import { nextDates, typicalStepDays } from '../forecast-dates.ts';
 import { JobCheckpoints } from '../training-checkpoints.ts';
@@ -30,11 +39,13 @@ export function priceProgressReporter(job: Job, startedAt: number, checkpoints: 
 /**
  * Trains a price model on one series, stores and registers it, and keeps it hot in the cache. An
  * LSTM checkpoints at each epoch end and when the worker releases the job at shutdown; an attempt
- * that finds a checkpoint (a retry after a crash, a released job) continues from it.
+ * that finds a checkpoint (a retry after a crash, a released job) continues from it. The result
+ * carries the model's evaluation: its skill against naive, the backtest behind it, how its
+ * intervals are calibrated, and auto's choice.
  */
 async function trainPrice(ctx: ProcessorContext, job: Job, payload: PriceTrainPayload, signal: AbortSignal | undefined): Promise<PriceTrainResult> {
   const startedAt = Date.now();
-  const architecture = payload.architecture ?? 'lstm';
+  const architecture = payload.architecture ?? defaultPriceArchitecture;
   const { collection } = await ctx.datasets.series(payload.dataset);
   const closes = collection.closes(payload.series);
   const dates = collection.dates(payload.series);
@@ -67,16 +78,24 @@ async function trainPrice(ctx: ProcessorContext, job: Job, payload: PriceTrainPa
     metrics: model.metrics as unknown as Record<string, unknown>,
     horizon: model.metadata.horizon,
     lastDate: dates.at(-1) ?? null,
+    skill: model.evaluation.skill,
     dateStepDays: typicalStepDays(dates),
   });
   await checkpoints.completed();
+  const { skill, backtest, calibration, unavailable } = model.evaluation;
   return {
     modelId: record.id,
     name: record.name,
     version: record.version,
     kind: 'price',
     architecture,
+    method: model.method,
     metrics: model.metrics,
+    skill,
+    backtest,
+    calibration: calibration && describeCalibration(calibration),
+    selection: model.selection,
+    unavailable,
     epochs: model.params.epochs ?? 0,
     durationMs: Date.now() - startedAt,
     backend: ctx.backend.name,
@@ -89,12 +108,13 @@ async function loadPrice(ctx: ProcessorContext, record: PriceModelRecord): Promi
 }
 
 /**
- * Forecasts with a registered price model, loading it into the cache on a miss. The forecast
- * returns to the event loop between steps (a 365-step forecast is long); `signal` stops it there.
+ * Forecasts with a registered price model, loading it into the cache on a miss, with its
+ * intervals and its skill against naive. The forecast returns to the event loop between steps (a
+ * 365-step forecast is long); `signal` stops it there.
  */
 async function predictPrice(ctx: ProcessorContext, _job: Job, record: PriceModelRecord, payload: PredictPayload, signal: AbortSignal | undefined): Promise<PricePredictResult> {
   const horizon = payload.horizon ?? record.horizon;
-  const { value: forecast, hit } = await useModel(ctx, priceWorkerFamily, record, (model) => model.forecast(horizon, payload.history, signal ? { signal } : {}));
+  const { value, hit } = await useModel(ctx, priceWorkerFamily, record, (model) => model.forecastWithIntervals(horizon, payload.history, signal ? { signal } : {}));
   const dated = !payload.history && record.lastDate && record.dateStepDays;
   return {
     kind: 'price',
@@ -102,14 +122,18 @@ async function predictPrice(ctx: ProcessorContext, _job: Job, record: PriceModel
     name: record.name,
     version: record.version,
     horizon,
-    forecast,
+    forecast: value.forecast,
     dates: dated ? nextDates(record.lastDate!, record.dateStepDays!, horizon) : null,
+    method: value.method,
+    intervals: value.intervals,
+    skill: value.skill,
+    unavailable: value.unavailable,
     cached: hit,
     backend: ctx.backend.name,
   };
 }
 
-/** Price forecasting (LSTM or linear) on one series of a price dataset. */
+/** Price forecasting (statistical architectures, LSTM or linear) on one series of a price dataset. */
 export const priceWorkerFamily: WorkerFamily<'price', PriceModel> = {
   kind: 'price',
   modelClass: PriceModel,

@@ -7,7 +7,7 @@ import { nextDates, typicalStepDays } from '../forecast-dates.ts';
 import { JobCheckpoints } from '../training-checkpoints.ts';
 import { priceProgressReporter } from '../families/price.ts';
 
-/** A batch child, the talk's per-coin task: train on one series, forecast it, return the numbers. */
+/** A batch child, the talk's per-coin task: train on one series, forecast it (with intervals and skill), return the numbers. */
 export function createForecastProcessor(ctx: ProcessorContext) {
   return async (job: Job, token?: string, signal?: AbortSignal): Promise<ForecastResult> => {
     const payload = parsePayload(ForecastPayloadSchema, job);
@@ -36,15 +36,20 @@ export function createForecastProcessor(ctx: ProcessorContext) {
         });
         try {
           const lastDate = dates.at(-1)!;
+          // Returns to the event loop between steps: a 365-step forecast with a 365-point window
+          // takes about a minute on wasm, longer than the job lock.
+          const { forecast, method, intervals, skill, unavailable } = await model.forecastWithIntervals(payload.horizon, undefined, signal ? { signal } : {});
           result = {
             series: payload.series,
-            // Returns to the event loop between steps: a 365-step forecast with a 365-point window
-            // takes about a minute on wasm, longer than the job lock.
-            forecast: await model.forecast(payload.horizon, undefined, signal ? { signal } : {}),
+            forecast,
             dates: nextDates(lastDate, typicalStepDays(dates) ?? 1, payload.horizon),
             lastDate,
             lastClose: closes.at(-1)!,
             metrics: model.metrics,
+            method,
+            intervals,
+            skill,
+            unavailable,
             durationMs: Date.now() - startedAt,
             ...checkpoints.resumedFrom,
           };

@@ -1,4 +1,5 @@
-// Price forecasting: windows of closes, the talk's LSTM (or a linear fit), training with checkpoints and resume, recursive forecasts.
+// Price forecasting: statistical forecasters (auto, naive, seasonal naive, drift, ETS, Theta), the talk's LSTM and a linear fit;
+// training with checkpoints and resume, recursive forecasts, intervals and skill from each model's own evaluation.
 export { priceLstmDefaults, horizonBounds, validatePriceParams, scalingChoices, MIN_TRAINING_WINDOWS, MIN_LINEAR_POINTS, type PriceLstmParams } from './config.ts';
 export {
   assertFiniteSeries,
@@ -20,6 +21,7 @@ export { buildPriceLstm } from './model.ts';
 export {
   forecastRecursive,
   forecastRecursiveBatch,
+  forecastRecursiveFromEach,
   predictNextCloses,
   predictNextClosesInChunks,
   predictNextValues,
@@ -40,6 +42,11 @@ export {
   type PriceTrainingPosition,
 } from './checkpoint.ts';
 export { trainPriceModel, type TrainPriceModelOptions, type TrainProgress } from './train.ts';
-export { PriceModel, loadPriceModel, type PriceForecastRequest, type PriceInferenceInfo } from './price-model.ts';
-export { PRICE_MODEL_FORMAT, PRICE_MODEL_FORMAT_VERSION, type PriceModelMetadata } from './io.ts';
+export { PriceModel, loadPriceModel, type PriceForecast, type PriceForecastRequest, type PriceInferenceInfo, type PriceModelParams } from './price-model.ts';
+export { PRICE_MODEL_FORMAT, PRICE_MODEL_FORMAT_VERSION, type PriceModelMetadata, type StatisticalPart } from './io.ts';
+export { trainStatisticalPriceModel, type TrainStatisticalOptions } from './train-statistical.ts';
+export { refitSpecification, statisticalForecaster } from './statistical-forecasters.ts';
+export { conformalScaleFor, describeCalibration, evaluateByBacktest, EVALUATION_ORIGINS, intervalsOf, requiredErrors, type PriceCalibration, type PriceEvaluation } from './evaluation.ts';
+export { evaluateOnHoldout, type HoldoutEvaluationOptions } from './holdout-evaluation.ts';
+export { shareFitsOnPrefixes } from './prefix-fits.ts';
 export * from './forecasting/index.ts';

@@ -165,3 +165,34 @@ export async function predictNextClosesInChunks(
   }
   return closes;
 }
+
+/**
+ * `forecastRecursive` from many histories at once (each at least `window` long): step by step, the
+ * next close of every history in passes of `[chunk, window, 1]`, returning to the event loop
+ * between passes. Returns one `horizon`-long forecast per history.
+ */
+export async function forecastRecursiveFromEach(
+  model: tfl.LayersModel,
+  scaler: PriceScaler,
+  histories: ReadonlyArray<readonly number[]>,
+  window: number,
+  horizon: number,
+  options: { signal?: AbortSignal } = {},
+): Promise<number[][]> {
+  const buffers = histories.map((history) => history.slice(-window));
+  const forecasts = histories.map((): number[] => []);
+  for (let step = 0; step < horizon && histories.length > 0; step++) {
+    const next = await predictNextClosesInChunks(
+      model,
+      scaler,
+      buffers.map((buffer) => buffer.slice(-window)),
+      window,
+      options,
+    );
+    next.forEach((close, i) => {
+      forecasts[i]!.push(close);
+      buffers[i]!.push(close);
+    });
+  }
+  return forecasts;
+}

@@ -1,14 +1,19 @@
 import type * as tfl from '@tensorflow/tfjs-layers';
+import { isStatisticalArchitecture, type AutoSelectionSummary, type ForecastIntervals, type ForecastSkill, type PriceArchitecture, type Unavailable } from '@mlq/specs';
 import type { ArtifactIO } from '../io.ts';
 import { ModelError, NotEnoughDataError } from '../errors.ts';
 import type { LstmStackKernel } from '../recurrent/lstm-stack-kernel.ts';
 import { checkHorizon, MIN_LINEAR_POINTS, type PriceLstmParams } from './config.ts';
 import { assertFiniteSeries, assertPositiveSeries } from './data.ts';
 import { compilePriceKernel, usePriceKernel } from './inference.ts';
+import { intervalsOf, type PriceEvaluation } from './evaluation.ts';
+import type { AutoState, FittedForecaster } from './forecasting/forecaster.ts';
+import { restoreForecaster } from './forecasting/restore.ts';
 import { readPriceArtifacts, writePriceArtifacts, type PriceModelMetadata } from './io.ts';
 import { fitLinear, predictLinear } from './linear.ts';
 import type { PriceMetrics } from './metrics.ts';
 import { forecastRecursiveBatch, rejectedOutcome, tfjsNextValues, type ForecastOutcome, type NextValuesFunction, type RecursiveForecastRequest } from './predict.ts';
+import { refitSpecification, statisticalForecaster } from './statistical-forecasters.ts';
 
 /** One forecast of `PriceModel.forecastBatch`: what `forecast` takes, as one object. */
 export interface PriceForecastRequest {
@@ -30,18 +35,35 @@ export interface PriceInferenceInfo {
   unsupported?: string;
 }
 
-/** A validated request: a linear forecast already made, or the closes an LSTM forecast starts from. */
-type PreparedForecast = { value: number[] } | { history: readonly number[]; horizon: number };
+/** A validated request: a forecast already made (linear, statistical) with its method, or the closes an LSTM forecast starts from. */
+type PreparedForecast = { value: number[]; method: string } | { history: readonly number[]; horizon: number };
 
 let readKernel: (model: PriceModel) => LstmStackKernel | null;
 
+/** A price model's params as trained: the LSTM's (lstm), `period` (where given), `quantiles`. */
+export type PriceModelParams = Partial<PriceLstmParams> & { period?: number; quantiles: number[] };
+
+/** A forecast with what the model can say about it. */
+export interface PriceForecast {
+  forecast: number[];
+  /** What made it: `lstm`, `linear`, or the fitted statistical method (`ets(damped)`, `auto: naive`). */
+  method: string;
+  /** Per quantile, its value at each step; null when the model cannot give them (`unavailable.intervals` says why). */
+  intervals: ForecastIntervals | null;
+  /** Skill against naive from the model's evaluation; null when it has none (`unavailable.skill`). */
+  skill: ForecastSkill | null;
+  unavailable: Unavailable;
+}
+
 /**
- * A trained price model: forecast, save, dispose. Made by `trainPriceModel` or `loadPriceModel`;
- * an LSTM holds tfjs weights until `dispose()`, and, once it has forecast with the kernel, the
- * kernel's copy of them.
+ * A trained price model: forecast (with intervals and skill), save, dispose. Made by
+ * `trainPriceModel` or `loadPriceModel`; an LSTM holds tfjs weights until `dispose()` (and, once
+ * it has forecast with the kernel, the kernel's copy of them), a statistical model its fitted
+ * forecaster (plain numbers).
  */
 export class PriceModel {
   #network: tfl.LayersModel | null;
+  #forecaster: FittedForecaster | null;
   #disposed = false;
   #metadataBytes: number | undefined;
   /** Made on the first kernel forecast; `{ unsupported }` when the network is not one the kernel computes. */
@@ -57,20 +79,40 @@ export class PriceModel {
     network: tfl.LayersModel | null,
   ) {
     this.#network = network;
+    this.#forecaster = metadata.statistical ? restoreForecaster(metadata.statistical.forecaster) : null;
   }
 
-  get kind(): 'lstm' | 'linear' {
+  get kind(): PriceArchitecture {
     return this.metadata.kind;
   }
 
-  /** LSTM hyperparameters as trained (empty for linear). */
-  get params(): Partial<PriceLstmParams> {
-    return this.metadata.params ?? {};
+  /** Params as trained: the LSTM's (lstm), `period` (where given), `quantiles`. */
+  get params(): PriceModelParams {
+    const period = this.metadata.statistical?.period;
+    return { ...(this.metadata.params ?? {}), ...(period ? { period } : {}), quantiles: [...this.metadata.quantiles] };
+  }
+
+  /** What makes its forecasts: `lstm`, `linear`, or the fitted statistical method (`ets(damped)`; `auto: theta` for auto). */
+  get method(): string {
+    return this.#forecaster?.label ?? this.metadata.kind;
   }
 
   /** Holdout errors of the model and the naive and linear baselines. */
   get metrics(): PriceMetrics {
     return this.metadata.metrics;
+  }
+
+  /** Its own evaluation: backtest scores, skill against naive, interval calibration, and what is unavailable and why. */
+  get evaluation(): PriceEvaluation {
+    return this.metadata.evaluation;
+  }
+
+  /** auto's choice on the whole series: every candidate's backtest score and why the one it serves won; null for the other architectures. */
+  get selection(): AutoSelectionSummary | null {
+    const state = this.metadata.statistical?.forecaster;
+    if (state?.method !== 'auto') return null;
+    const { chosen, reason, folds, horizon, candidates } = (state as AutoState).selection;
+    return { chosen, reason, folds, horizon, candidates: structuredClone(candidates) };
   }
 
   /**
@@ -91,14 +133,44 @@ export class PriceModel {
    * The next `horizon` closes (1–365; default: the horizon it was trained with), after the
    * training series or after `history` (oldest first) when given. An LSTM forecasts recursively
    * from the last `window` values (so `history` needs at least `window`); a linear model fits its
-   * line to `history` (at least 2 values) and extends it. Resolves to finite numbers in price
-   * units; returns to the event loop between steps (`signal` is checked there).
+   * line to `history` (at least 2 values) and extends it; a statistical model refits its
+   * specification on `history` (auto: the candidate it chose; as many values as that fits on).
+   * Resolves to finite numbers in price units; returns to the event loop between steps (`signal`
+   * is checked there).
    */
   async forecast(horizon: number = this.metadata.horizon, history?: readonly number[], options: { signal?: AbortSignal } = {}): Promise<number[]> {
+    return (await this.#forecastWith(horizon, history, options)).forecast;
+  }
+
+  /**
+   * `forecast`, with its quantiles (each step's conformal offsets from the model's evaluation,
+   * added to the point forecast) and the model's skill against naive. A forecast from `history`
+   * keeps the training series' calibration and skill.
+   */
+  async forecastWithIntervals(horizon: number = this.metadata.horizon, history?: readonly number[], options: { signal?: AbortSignal } = {}): Promise<PriceForecast> {
+    const { forecast, method } = await this.#forecastWith(horizon, history, options);
+    const { calibration, skill, unavailable } = this.metadata.evaluation;
+    const bands = intervalsOf(forecast, calibration, unavailable.intervals);
+    return {
+      forecast,
+      method,
+      intervals: bands.intervals,
+      skill,
+      unavailable: { ...(bands.reason === undefined ? {} : { intervals: bands.reason }), ...(skill ? {} : { skill: unavailable.skill ?? 'the model has no evaluation' }) },
+    };
+  }
+
+  async #forecastWith(horizon: number, history: readonly number[] | undefined, options: { signal?: AbortSignal }): Promise<{ forecast: number[]; method: string }> {
     if (this.#disposed) throw new ModelError('this price model was disposed');
+    if (!this.#network) {
+      const { value, method } = this.#prepare({ horizon, history }) as { value: number[]; method: string };
+      const outcome = checkFinite(value);
+      if (outcome.status === 'rejected') throw outcome.reason;
+      return { forecast: outcome.value, method };
+    }
     const [outcome] = await this.forecastBatch([{ horizon, history, signal: options.signal }]);
     if (outcome!.status === 'rejected') throw outcome!.reason;
-    return outcome!.value;
+    return { forecast: outcome!.value, method: this.method };
   }
 
   /**
@@ -134,10 +206,20 @@ export class PriceModel {
     return outcomes;
   }
 
-  /** Checks one request as `forecast` always has (same errors, same order); a linear forecast is made here. */
+  /** Checks one request as `forecast` always has (same errors, same order); a linear or statistical forecast is made here. */
   #prepare({ horizon = this.metadata.horizon, history }: PriceForecastRequest): PreparedForecast {
     checkHorizon('horizon', horizon);
     if (history) assertFiniteSeries(history, 'history');
+    if (this.#forecaster) {
+      const { kind, statistical } = this.metadata;
+      if (!history || !isStatisticalArchitecture(kind)) return { value: this.#forecaster.forecast(horizon), method: this.method };
+      const settings = statistical!.period ? { period: statistical!.period } : {};
+      let specification = refitSpecification(kind, settings, this.#forecaster, this.metadata.horizon);
+      // A history too short for the candidate auto chose gets auto's own choice on it (naive at worst).
+      if (kind === 'auto' && history.length < specification.minLength) specification = statisticalForecaster('auto', settings, this.metadata.horizon);
+      const refit = specification.fit(history);
+      return { value: refit.forecast(horizon), method: kind === 'auto' && refit.method !== 'auto' ? `auto: ${refit.label}` : refit.label };
+    }
     if (this.#network) {
       const { window } = this.metadata.params!;
       const source = history ?? this.metadata.historyTail;
@@ -147,9 +229,9 @@ export class PriceModel {
     }
     if (history) {
       if (history.length < MIN_LINEAR_POINTS) throw new NotEnoughDataError(history.length, MIN_LINEAR_POINTS, 'a linear forecast from history');
-      return { value: predictLinear(fitLinear(history), history.length, horizon) };
+      return { value: predictLinear(fitLinear(history), history.length, horizon), method: this.method };
     }
-    return { value: predictLinear(this.metadata.linear, this.metadata.seriesLength, horizon) };
+    return { value: predictLinear(this.metadata.linear, this.metadata.seriesLength, horizon), method: this.method };
   }
 
   /** The network as a function of encoded windows: the kernel when `usePriceKernel()` and it covers the network, else tfjs. */
@@ -170,15 +252,15 @@ export class PriceModel {
   }
 
   /**
-   * Bytes this model holds: its weights as float32 (4 per parameter; none for linear) plus its
-   * metadata as JSON. For byte-bounded caches.
+   * Bytes this model holds: its weights as float32 (4 per parameter; none but for the LSTM) plus
+   * its metadata as JSON (a statistical model's fitted forecaster is there). For byte-bounded caches.
    */
   byteSize(): number {
     this.#metadataBytes ??= JSON.stringify(this.metadata).length;
     return (this.#network ? this.#network.countParams() * 4 : 0) + this.#metadataBytes;
   }
 
-  /** Writes `metadata.json`, and `model.json` + `weights.bin` for an LSTM. */
+  /** Writes `metadata.json` (with a statistical model's forecaster state), and `model.json` + `weights.bin` for an LSTM. */
   async save(io: ArtifactIO): Promise<void> {
     if (this.#disposed) throw new ModelError('this price model was disposed');
     await writePriceArtifacts(io, this.metadata, this.#network);
@@ -192,6 +274,7 @@ export class PriceModel {
     this.#network = null;
     if (this.#kernel && !('unsupported' in this.#kernel)) this.#kernel.release();
     this.#kernel = undefined;
+    this.#forecaster = null;
   }
 }
 

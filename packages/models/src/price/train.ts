@@ -10,24 +10,37 @@ import { deriveSeed, RandomStream, shuffledIndices } from '../random.ts';
 import { DataParallelGradients } from '../parallel/data-parallel.ts';
 import { meanSquaredErrorObjective, splitTensorBatch, type TensorShard } from '../parallel/mean-squared-error.ts';
 import { usableTrainingThreads } from '../parallel/threads.ts';
+import { isStatisticalArchitecture, resolvePriceParams, type PriceArchitecture, type PriceParams } from '@mlq/specs';
 import { checkHorizon, horizonBounds, MIN_LINEAR_POINTS, MIN_TRAINING_WINDOWS, validatePriceParams, type PriceLstmParams } from './config.ts';
 import { assertFiniteSeries, createWindows, fitPriceScaler, splitHoldout, type PriceScaler } from './data.ts';
+import { conformalScaleFor, evaluateByBacktest } from './evaluation.ts';
+import { linearTrend } from './forecasting/linear-trend.ts';
+import { evaluateOnHoldout } from './holdout-evaluation.ts';
 import { PRICE_MODEL_FORMAT, PRICE_MODEL_FORMAT_VERSION, type PriceModelMetadata } from './io.ts';
 import { fitLinear, predictLinear } from './linear.ts';
 import { evaluateHoldout } from './metrics.ts';
 import { buildPriceLstm } from './model.ts';
-import { forecastRecursive, predictNextClosesInChunks } from './predict.ts';
+import { forecastRecursive, forecastRecursiveFromEach, predictNextClosesInChunks } from './predict.ts';
 import { PRICE_CHECKPOINT_FORMAT, PRICE_CHECKPOINT_FORMAT_VERSION, readPriceCheckpoint, writePriceCheckpoint, type PriceEpochMetrics, type PriceTrainingPosition } from './checkpoint.ts';
 import { PriceModel } from './price-model.ts';
+import { trainStatisticalPriceModel } from './train-statistical.ts';
 
 /** What `onEpochEnd` receives after each epoch. */
 export type TrainProgress = PriceEpochMetrics;
 
 export interface TrainPriceModelOptions {
-  /** `lstm`: the talk's network; `linear`: least squares on the time index (no tfjs). */
-  kind: 'lstm' | 'linear';
-  /** LSTM hyperparameters; omitted ones take `priceLstmDefaults`. Ignored for linear. */
-  params?: Partial<PriceLstmParams>;
+  /**
+   * `lstm`: the talk's network; `linear`: least squares on the time index (no tfjs); a statistical
+   * architecture (`auto`, `naive`, `seasonal-naive`, `drift`, `ets`, `theta`, `optimized-theta`:
+   * see `trainStatisticalPriceModel`, no tfjs either).
+   */
+  kind: PriceArchitecture;
+  /**
+   * The architecture's params (the family's spec says which it takes): the LSTM's, whose omitted
+   * ones take `priceLstmDefaults` (linear ignores them); `period`; `quantiles` of the intervals
+   * (every architecture, default 0.1, 0.5, 0.9).
+   */
+  params?: PriceParams;
   /** Default forecast horizon stored with the model, 1–365 points. @defaultValue 10 */
   horizon?: number;
   /** Points held out at the end for metrics, 1–365; never fitted on. @defaultValue the horizon */
@@ -69,6 +82,7 @@ function baseMetadata(closes: readonly number[], horizon: number, holdout: numbe
   return {
     format: PRICE_MODEL_FORMAT,
     formatVersion: PRICE_MODEL_FORMAT_VERSION,
+    statistical: null,
     linear: fitLinear(closes),
     horizon,
     holdout,
@@ -83,6 +97,9 @@ function baseMetadata(closes: readonly number[], horizon: number, holdout: numbe
 /**
  * Trains a price model on a series of closes (oldest first). The last `holdout` points are
  * never used for fitting the scaler or the weights: they give the metrics (see `PriceMetrics`).
+ * Every model also gets its evaluation (`PriceModel.evaluation`): a linear model a rolling-origin
+ * backtest of the line (fitted before each origin), an LSTM its forecasts from every origin
+ * inside the holdout; a statistical architecture is trained by `trainStatisticalPriceModel`.
  *
  * The LSTM trains on sliding windows `[count, window, 1]` → next close `[count, 1]`, batch by
  * batch, optionally across `threads`; the event loop runs between batches (a queue worker keeps
@@ -91,29 +108,45 @@ function baseMetadata(closes: readonly number[], horizon: number, holdout: numbe
  * (NaN loss), having disposed every tensor it made.
  */
 export async function trainPriceModel(closes: readonly number[], options: TrainPriceModelOptions): Promise<PriceModel> {
+  if (isStatisticalArchitecture(options.kind)) {
+    return trainStatisticalPriceModel(closes, { architecture: options.kind, params: options.params, horizon: options.horizon, holdout: options.holdout, signal: options.signal });
+  }
   assertFiniteSeries(closes);
   const horizon = checkHorizon('horizon', options.horizon ?? horizonBounds.default);
   const holdout = checkHorizon('holdout', options.holdout ?? horizon);
   const n = closes.length;
 
   if (options.kind === 'linear') {
+    const { quantiles } = resolvePriceParams('linear', options.params);
     const needed = holdout + MIN_LINEAR_POINTS;
     if (n < needed) throw new NotEnoughDataError(n, needed, `holdout ${holdout} + ${MIN_LINEAR_POINTS} training points`);
     throwIfAborted(options.signal);
     const trainLine = predictLinear(fitLinear(splitHoldout(closes, holdout).train), n - holdout, holdout);
+    const evaluation = await evaluateByBacktest(Array.from(closes), linearTrend(), {
+      horizon,
+      quantiles,
+      scale: conformalScaleFor(closes),
+      method: 'backtest',
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
     const metadata: PriceModelMetadata = {
       ...baseMetadata(closes, horizon, holdout),
       kind: 'linear',
       params: null,
       scaler: null,
+      quantiles,
+      evaluation,
       historyTail: [],
       metrics: evaluateHoldout(closes, holdout, trainLine, trainLine),
     };
     return new PriceModel(metadata, null);
   }
-  if (options.kind !== 'lstm') throw new TypeError(`kind must be "lstm" or "linear", got ${String(options.kind)}`);
+  if (options.kind !== 'lstm') throw new TypeError(`kind must be a price architecture, got ${String(options.kind)}`);
 
-  const params = validatePriceParams(options.params);
+  // The LSTM's own fields are checked first, in its words (`units is not a price LSTM parameter`).
+  const { quantiles: givenQuantiles, ...lstmParams } = options.params ?? {};
+  const params = validatePriceParams(lstmParams);
+  const { quantiles } = resolvePriceParams('lstm', givenQuantiles === undefined ? {} : { quantiles: givenQuantiles });
   const { window } = params;
   const needed = window + holdout + MIN_TRAINING_WINDOWS;
   if (n < needed) throw new NotEnoughDataError(n, needed, `window ${window} + holdout ${holdout} + ${MIN_TRAINING_WINDOWS} training windows`);
@@ -133,11 +166,23 @@ export async function trainPriceModel(closes: readonly number[], options: TrainP
     );
     const multiStep = await forecastRecursive(model, scaler, train, window, holdout, options.signal ? { signal: options.signal } : {});
     if (![...oneStep, ...multiStep].every(Number.isFinite)) throw new TrainingDivergedError('training diverged: holdout predictions are not finite');
+    const evaluation = await evaluateOnHoldout(closes, holdout, {
+      horizon,
+      quantiles,
+      scale: conformalScaleFor(closes),
+      // The first origin is the end of the training part: its forecast is the holdout's multi-step one, already made.
+      forecastFrom: async (histories, steps) => [
+        multiStep.slice(0, steps),
+        ...(await forecastRecursiveFromEach(model, scaler, histories.slice(1), window, steps, options.signal ? { signal: options.signal } : {})),
+      ],
+    });
     const metadata: PriceModelMetadata = {
       ...baseMetadata(closes, horizon, holdout),
       kind: 'lstm',
       params: resolved,
       scaler,
+      quantiles,
+      evaluation,
       historyTail: closes.slice(-window),
       metrics: evaluateHoldout(closes, holdout, oneStep, multiStep),
     };

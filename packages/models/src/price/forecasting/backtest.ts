@@ -98,17 +98,25 @@ function runFold(series: SeriesInput, forecaster: Forecaster, fold: RollingOrigi
 }
 
 function summarize(forecaster: Forecaster, options: BacktestOptions, folds: BacktestFold[]): BacktestResult {
+  return summarizeFolds(forecaster.label, options.horizon, options.step ?? options.horizon, folds);
+}
+
+/**
+ * A backtest's result from folds scored elsewhere (a network's forecasts from origins in a
+ * held-out tail, say): the mean scores and the errors and forecasts by horizon step.
+ */
+export function summarizeFolds(label: string, horizon: number, step: number, folds: BacktestFold[]): BacktestResult {
   const mean = (pick: (scores: ForecastScores) => number | null): number | null => {
     const defined = folds.map((fold) => pick(fold.scores)).filter((value): value is number => value !== null);
     return defined.length === 0 ? null : defined.reduce((a, b) => a + b, 0) / defined.length;
   };
   return {
-    forecaster: forecaster.label,
-    horizon: options.horizon,
-    step: options.step ?? options.horizon,
+    forecaster: label,
+    horizon,
+    step,
     folds,
     mean: { mae: mean((s) => s.mae)!, rmse: mean((s) => s.rmse)!, mape: mean((s) => s.mape), mase: mean((s) => s.mase) },
-    residualsByStep: Array.from({ length: options.horizon }, (_, j) => folds.map((fold) => fold.errors[j]!)),
-    forecastsByStep: Array.from({ length: options.horizon }, (_, j) => folds.map((fold) => fold.forecast[j]!)),
+    residualsByStep: Array.from({ length: horizon }, (_, j) => folds.map((fold) => fold.errors[j]!)),
+    forecastsByStep: Array.from({ length: horizon }, (_, j) => folds.map((fold) => fold.forecast[j]!)),
   };
 }

@@ -46,7 +46,7 @@ export { minimizeNelderMead, type NelderMeadOptions, type NelderMeadResult } fro
 // per-fold and mean scores and errors by horizon step, split-conformal intervals and their coverage.
 export { rollingOrigins, maxRollingOrigins, type RollingOriginFold, type RollingOriginOptions } from './rolling-origin.ts';
 export { meanAbsoluteError, meanAbsolutePercentageError, meanAbsoluteScaledError, naiveScale, rootMeanSquaredError, scoreForecast, type ForecastScores } from './metrics.ts';
-export { backtest, backtestAsync, type BacktestFold, type BacktestMeans, type BacktestOptions, type BacktestResult } from './backtest.ts';
+export { backtest, backtestAsync, summarizeFolds, type BacktestFold, type BacktestMeans, type BacktestOptions, type BacktestResult } from './backtest.ts';
 export {
   applyConformal,
   calibrateConformal,
