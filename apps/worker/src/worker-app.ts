@@ -3,7 +3,18 @@ import { randomUUID } from 'node:crypto';
 import { UnrecoverableError, Worker, type Job, type Processor } from 'bullmq';
 import type { Logger } from 'pino';
 import { initBackend, setRecurrentImplementation, useFastRecurrent, type BackendInfo, type BackendName, type RecurrentImplementation } from '@mlq/models';
-import { cancelChannel, createRedisConnection, DatasetCatalog, DatasetRegistry, createArtifactStore, ModelRegistry, QueueName, RedisOutageReporter, type WorkerConfig } from '@mlq/jobs';
+import {
+  cancelChannel,
+  createRedisConnection,
+  DatasetCatalog,
+  DatasetRegistry,
+  createArtifactStore,
+  ModelReferences,
+  ModelRegistry,
+  QueueName,
+  RedisOutageReporter,
+  type WorkerConfig,
+} from '@mlq/jobs';
 import type { ProcessorContext } from './context.ts';
 import { ModelCache, type TrainedModel } from './model-cache.ts';
 import { AbortReason } from './job-guards.ts';
@@ -77,11 +88,13 @@ export async function startWorkerApp(config: WorkerConfig, log: Logger, options:
   const redis = createRedisConnection(config.REDIS_URL, 'worker', {}, outages);
   const store = createArtifactStore({ dir: config.MODEL_STORE_DIR, redis, prefix: config.QUEUE_PREFIX, quotaBytes: config.STORE_QUOTA_BYTES });
   await store.indexExisting();
+  const models = new ModelRegistry(redis, config.QUEUE_PREFIX);
   const context: ProcessorContext = {
     config,
     redis,
     store,
-    models: new ModelRegistry(redis, config.QUEUE_PREFIX),
+    models,
+    references: new ModelReferences(models),
     datasets: new DatasetCatalog(new DatasetRegistry(redis, config.QUEUE_PREFIX), store),
     cache: new ModelCache<TrainedModel>(config.MODEL_CACHE_BYTES),
     backend,
@@ -106,18 +119,23 @@ export async function startWorkerApp(config: WorkerConfig, log: Logger, options:
     },
   };
 
-  const processors: Record<QueueName, { processor: Processor; concurrency: number }> = {
+  const processors: Record<QueueName, { processor: Processor; concurrency: number; prepare?: () => Promise<void> }> = {
     train: {
       processor: routeByName({ train: createTrainProcessor(context), forecast: createForecastProcessor(context) }),
       concurrency: config.TRAIN_CONCURRENCY,
     },
-    predict: { processor: routeByName({ predict: createPredictProcessor(context) }), concurrency: config.PREDICT_CONCURRENCY },
+    predict: {
+      processor: routeByName({ predict: createPredictProcessor(context) }),
+      concurrency: config.PREDICT_CONCURRENCY,
+      // Model references resolved earlier hold while the registry has not changed: read its generation as each prediction starts.
+      prepare: () => context.references.sync(),
+    },
     batch: { processor: routeByName({ batch: createBatchProcessor(context) }), concurrency: config.BATCH_CONCURRENCY },
   };
   const queues = config.WORKER_QUEUES.split(',') as QueueName[];
   const workers = queues.map((queue) => {
-    const { processor, concurrency } = processors[queue];
-    const worker = new Worker(queue, withJobSafety(queue, processor, safety), {
+    const { processor, concurrency, prepare } = processors[queue];
+    const worker = new Worker(queue, withJobSafety(queue, processor, safety, prepare), {
       connection: createRedisConnection(config.REDIS_URL, 'worker', {}, outages),
       prefix: config.QUEUE_PREFIX,
       concurrency,
