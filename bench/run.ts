@@ -18,8 +18,14 @@
  *   - recurrent: stock tfjs-layers LSTM/GRU against the fast ones, on wasm and cpu, for the talk's
  *     price LSTM (training samples/s, predict latency for 1 and 256 windows) and the text generator
  *     at its default and talk sizes; PyTorch's CPU LSTM beside them when `import torch` works.
+ * Side by side with the peers of `../shared/peers` (bench/serving.ts):
+ *   - serving: `side_by_side.sh` on this checkout (raw BullMQ, Celery, Celery + PyTorch, then ours
+ *     through `npm start` on Redis port 6390 and API port 3320), a bare Fastify route (the HTTP
+ *     floor), text generation and chatbot replies over HTTP; one table with ours as ratios to the
+ *     peers. Without the Python peers it says how to install them and runs raw BullMQ and ours.
+ *     BENCH_CHECKOUT=<another worktree> measures that checkout instead (before/after a change).
  * BENCH_QUICK=1 shrinks every run (a smoke test of this script). BENCH_ONLY=memory (or enqueue,
- * predict, training, batch, textgen, seq2seq, textgen-quality, recurrent; comma-separated) runs only those
+ * predict, training, batch, textgen, seq2seq, textgen-quality, recurrent, serving; comma-separated) runs only those
  * sections; Redis, the API and workers start only when one of the first five is among them.
  */
 import { spawn } from 'node:child_process';
@@ -36,6 +42,7 @@ import { startTestRedis } from '../test/harness/redis.ts';
 import { repoRoot, startWorkerProcess, type WorkerProcess } from '../test/harness/processes.ts';
 import { benchRecurrent } from './recurrent.ts';
 import { benchSeq2Seq } from './seq2seq.ts';
+import { benchServing } from './serving.ts';
 import { benchTextgen, benchTextgenQuality } from './textgen.ts';
 
 const quick = process.env.BENCH_QUICK === '1';
@@ -79,6 +86,7 @@ async function main(): Promise<void> {
   if (runs('seq2seq')) await benchSeq2Seq({ quick });
   if (runs('textgen-quality')) await benchTextgenQuality({ quick });
   if (runs('recurrent')) await benchRecurrent({ quick });
+  if (runs('serving')) await benchServing({ quick });
 }
 
 async function benchServices(): Promise<void> {
