@@ -3,6 +3,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { repoRoot } from '../test/harness/processes.ts';
+import { runBackendChildren } from './backend-children.ts';
 import type { ModelBenchOptions } from './model-common.ts';
 
 interface Figure {
@@ -32,7 +33,7 @@ interface Accuracy {
 }
 
 /** PyTorch's figures from ../shared/peers/torch_lstm.py, or why there are none. */
-function torchReference(): { samplesPerSecond: number; predict1Ms: number; predict256Ms: number } | string {
+export function torchReference(): { samplesPerSecond: number; predict1Ms: number; predict256Ms: number } | string {
   const script = path.join(repoRoot, '../shared/peers/torch_lstm.py');
   // Debian's python3-torch lands in /usr/bin/python3, which a pyenv or venv python3 on the PATH hides.
   const python = ['python3', '/usr/bin/python3'].find((candidate) => spawnSync(candidate, ['-c', 'import torch'], { encoding: 'utf8' }).status === 0);
@@ -48,28 +49,9 @@ export async function benchRecurrent({ quick }: ModelBenchOptions): Promise<void
   const torchRuns = quick ? ['skipped in BENCH_QUICK'] : [torchReference()];
   const figures: Figure[] = [];
   const accuracy: Accuracy[] = [];
-  for (const backend of ['wasm', 'cpu']) {
-    const child = spawnSync(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'bench/recurrent-child.ts'), backend, quick ? 'quick' : 'full'], {
-      cwd: repoRoot,
-      encoding: 'utf8',
-      maxBuffer: 64 * 1024 * 1024,
-    });
-    if (child.status !== 0) {
-      console.log(
-        `  ${backend}: failed (${child.stderr
-          .split('\n')
-          .filter((l) => !l.includes('already registered'))
-          .slice(-3)
-          .join(' ')})`,
-      );
-      continue;
-    }
-    for (const line of child.stdout.split('\n')) {
-      if (!line.startsWith('{')) continue;
-      const figure = JSON.parse(line) as Figure | Accuracy;
-      if ('accuracy' in figure) accuracy.push(figure);
-      else figures.push(figure);
-    }
+  for (const figure of runBackendChildren('bench/recurrent-child.ts', quick, 64 * 1024 * 1024) as Array<Figure | Accuracy>) {
+    if ('accuracy' in figure) accuracy.push(figure);
+    else figures.push(figure);
   }
   if (!quick && typeof torchRuns[0] !== 'string') torchRuns.push(torchReference());
   const torch = torchRuns[0]!;

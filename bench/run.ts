@@ -5,6 +5,7 @@
  *   - predict round trip p50/p95/p99 with a cached model (POST /v1/predict?wait);
  *   - LSTM training samples/s on the active backend (the talk's network, Bitcoin);
  *   - makespan of a batch over every coin with 1 and 2 workers;
+ *   - backtest throughput: a 5-origin backtest of every coin (linear, then a small LSTM) with 1 and 2 workers (bench/backtest.ts);
  *   - resident memory of an API process and a worker process, idle, training and predicting
  *     (what the Kubernetes requests and limits in k8s/ are sized from; Linux only).
  * In this process, without Redis (bench/textgen.ts, bench/seq2seq.ts):
@@ -18,6 +19,11 @@
  *   - recurrent: stock tfjs-layers LSTM/GRU against the fast ones, on wasm and cpu, for the talk's
  *     price LSTM (training samples/s, predict latency for 1 and 256 windows) and the text generator
  *     at its default and talk sizes; PyTorch's CPU LSTM beside them when `import torch` works.
+ * In child processes, one per backend (bench/price-inference.ts):
+ *   - price-inference: PriceModel's 10-day forecast of the talk's LSTM with the tfjs network and
+ *     with the LSTM kernel, on wasm and cpu: latency of one forecast, throughput of 32 (one by one
+ *     and as one forecastBatch), tfjs' forward pass by op (calls, time in kernels); PyTorch's CPU
+ *     LSTM beside them when `import torch` works.
  * Side by side with the peers of `../shared/peers` (bench/serving.ts):
  *   - serving: `side_by_side.sh` on this checkout (raw BullMQ, Celery, Celery + PyTorch, then ours
  *     through `npm start` on Redis port 6390 and API port 3320), a bare Fastify route (the HTTP
@@ -25,8 +31,9 @@
  *     peers. Without the Python peers it says how to install them and runs raw BullMQ and ours.
  *     BENCH_CHECKOUT=<another worktree> measures that checkout instead (before/after a change).
  * BENCH_QUICK=1 shrinks every run (a smoke test of this script). BENCH_ONLY=memory (or enqueue,
- * predict, training, batch, textgen, seq2seq, textgen-quality, recurrent, serving; comma-separated) runs only those
- * sections; Redis, the API and workers start only when one of the first five is among them.
+ * predict, training, batch, backtest, textgen, seq2seq, textgen-quality, recurrent, price-inference,
+ * serving; comma-separated) runs only those sections; Redis, the API and workers start only when
+ * one of the first six is among them.
  */
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -40,7 +47,9 @@ import { initBackend, trainPriceModel } from '@mlq/models';
 import { buildServer } from '../apps/api/src/server.ts';
 import { startTestRedis } from '../test/harness/redis.ts';
 import { repoRoot, startWorkerProcess, type WorkerProcess } from '../test/harness/processes.ts';
+import { benchPriceInference } from './price-inference.ts';
 import { benchRecurrent } from './recurrent.ts';
+import { benchBacktests } from './backtest.ts';
 import { benchSeq2Seq } from './seq2seq.ts';
 import { benchServing } from './serving.ts';
 import { benchTextgen, benchTextgenQuality } from './textgen.ts';
@@ -77,7 +86,7 @@ function percentile(sorted: number[], p: number): number {
 }
 
 /** Sections that need Redis, the API and worker processes; the others run in this process alone. */
-const serviceSections = ['enqueue', 'predict', 'training', 'batch', 'memory'];
+const serviceSections = ['enqueue', 'predict', 'training', 'batch', 'backtest', 'memory'];
 
 async function main(): Promise<void> {
   if (serviceSections.some(runs)) await benchServices();
@@ -86,6 +95,7 @@ async function main(): Promise<void> {
   if (runs('seq2seq')) await benchSeq2Seq({ quick });
   if (runs('textgen-quality')) await benchTextgenQuality({ quick });
   if (runs('recurrent')) await benchRecurrent({ quick });
+  if (runs('price-inference')) await benchPriceInference({ quick });
   if (runs('serving')) await benchServing({ quick });
 }
 
@@ -171,7 +181,7 @@ async function benchServices(): Promise<void> {
       console.log(
         `predict round trip (cached model, horizon 10, ${rounds} sequential): p50 ${percentile(latencies, 50).toFixed(1)} ms, ` +
           `p95 ${percentile(latencies, 95).toFixed(1)} ms, p99 ${percentile(latencies, 99).toFixed(1)} ms ` +
-          `(in the worker, from start to finish: p50 ${percentile(inWorker, 50)} ms, mostly the 10 recursive forward passes)`,
+          `(in the worker, from start to finish: p50 ${percentile(inWorker, 50)} ms, the 10 recursive forward passes included)`,
       );
       await stopWorkers();
     }
@@ -219,7 +229,10 @@ async function benchServices(): Promise<void> {
       }
     }
 
-    // 5. Resident memory of an API process and a worker process.
+    // 5. Backtest throughput over every coin, 1 then 2 workers.
+    if (runs('backtest')) await benchBacktests({ post, get, startWorker, stopWorkers, quick });
+
+    // 6. Resident memory of an API process and a worker process.
     if (runs('memory')) await measureMemory(shared);
   } finally {
     await stopWorkers();

@@ -11,11 +11,11 @@ export const JobViewSchema = Type.Object(
   {
     id: Type.String(),
     queue: Type.String(),
-    name: Type.String({ description: 'Job kind: train, predict, forecast (batch child) or batch' }),
+    name: Type.String({ description: 'Job kind: train, predict, forecast (batch child), batch, backtest, backtest-fold (backtest child) or retrain (a schedule’s run)' }),
     state: JobStateSchema,
     progress: Type.Unknown({
       description:
-        'Training, by kind: price { epoch, epochs, loss, valLoss, etaMs }; textgen { epoch, step, steps, loss, bitsPerChar, checkpointStep, resumedFromStep, lastEpoch: { valBitsPerChar, sample, … }, etaMs }; seq2seq { epoch, loss, valLoss, tokenAccuracy, probes: [{ input, reply }], etaMs }',
+        'Training, by kind: price { epoch, epochs, loss, valLoss, etaMs }; textgen { epoch, step, steps, loss, bitsPerChar, checkpointStep, resumedFromStep, lastEpoch: { valBitsPerChar, sample, … }, etaMs }; seq2seq { epoch, loss, valLoss, tokenAccuracy, probes: [{ input, reply }], etaMs }; a backtest { kind: backtest, folds, completed, failed, active, byFold: [{ index, state, modelMae, naiveMae }] }',
     }),
     attempts: Type.Object({ made: Type.Integer(), max: Type.Integer() }),
     data: Type.Unknown({ description: 'The payload as enqueued' }),
@@ -24,7 +24,7 @@ export const JobViewSchema = Type.Object(
     createdAt: Type.String(),
     startedAt: Type.Union([Type.String(), Type.Null()]),
     finishedAt: Type.Union([Type.String(), Type.Null()]),
-    parent: Type.Union([Type.String(), Type.Null()], { description: 'Batch id, for a batch child' }),
+    parent: Type.Union([Type.String(), Type.Null()], { description: 'Parent job id: the batch of a batch child, the backtest of a fold, the scheduled run of a training' }),
   },
   { $id: 'Job' },
 );

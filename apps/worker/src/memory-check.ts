@@ -5,11 +5,15 @@ import type { ProcessorContext } from './context.ts';
 /** How the worker treats a training its estimate says does not fit: refuse it, or log and train anyway. */
 export type MemoryCheckMode = 'enforce' | 'warn';
 
-/** The payload of a `train` or `forecast` job as a training payload, or undefined when it is not one (the processor rejects it). */
+/** The payload of a `train`, `forecast` or `backtest-fold` job as a training payload, or undefined when it is not one (the processor rejects it). */
 function asTraining(job: Job): { payload: TrainPayload; forecast: boolean } | undefined {
   const data = job.data as Record<string, unknown> | undefined;
   if (!data || typeof data !== 'object') return undefined;
   if (job.name === 'forecast') return { payload: { kind: 'price', ...data, horizon: data.horizon } as TrainPayload, forecast: true };
+  if (job.name === 'backtest-fold') {
+    const { dataset, series, architecture, params, holdout, horizon } = data;
+    return { payload: { kind: 'price', dataset, series, architecture, params, holdout, horizon } as TrainPayload, forecast: true };
+  }
   if (job.name === 'train' && (modelKinds as readonly unknown[]).includes(data.kind)) return { payload: data as TrainPayload, forecast: false };
   return undefined;
 }
@@ -28,7 +32,7 @@ export async function checkJobMemory(ctx: ProcessorContext, job: Job, limits: Me
   } catch {
     return;
   }
-  // Batch children train on one thread (processors/forecast.ts).
+  // Batch and backtest children train on one thread (processors/forecast.ts, backtest-fold.ts).
   const refusal = checkTrainingMemory(training.payload, facts, training.forecast ? { ...limits, threads: 1 } : limits);
   if (!refusal) return;
   if (mode === 'warn') {

@@ -2,7 +2,16 @@ import os from 'node:os';
 import { randomUUID } from 'node:crypto';
 import { UnrecoverableError, Worker, type Job, type Processor } from 'bullmq';
 import type { Logger } from 'pino';
-import { initBackend, setRecurrentImplementation, useFastRecurrent, type BackendInfo, type BackendName, type RecurrentImplementation } from '@mlq/models';
+import {
+  initBackend,
+  setPriceInference,
+  setRecurrentImplementation,
+  useFastRecurrent,
+  type BackendInfo,
+  type BackendName,
+  type PriceInference,
+  type RecurrentImplementation,
+} from '@mlq/models';
 import {
   cancelChannel,
   createRedisConnection,
@@ -22,6 +31,11 @@ import { createTrainProcessor } from './processors/train.ts';
 import { createForecastProcessor } from './processors/forecast.ts';
 import { createPredictProcessor } from './processors/predict.ts';
 import { createBatchProcessor } from './processors/batch.ts';
+import { createBacktestFoldProcessor } from './processors/backtest-fold.ts';
+import { createBacktestProcessor } from './processors/backtest.ts';
+import { createRetrainProcessor } from './processors/retrain.ts';
+import { createLiveLoopContext } from './live/live-loop-context.ts';
+import { recordPredictionForecast } from './live/forecast-recording.ts';
 import { createWorkerMetrics, serveMetrics } from './metrics.ts';
 import { resolveTrainingThreads } from './training-threads.ts';
 import { BackendHealth } from './wasm-failure.ts';
@@ -84,6 +98,7 @@ export async function startWorkerApp(config: WorkerConfig, log: Logger, options:
   const backend = await initBackend(config.TF_BACKEND as BackendName, (message) => log.info({ backend: config.TF_BACKEND }, message));
   assertGpu(config, backend, log);
   setRecurrentImplementation(config.RECURRENT_LAYERS as RecurrentImplementation);
+  setPriceInference(config.PRICE_INFERENCE as PriceInference);
   const outages = new RedisOutageReporter(log);
   const redis = createRedisConnection(config.REDIS_URL, 'worker', {}, outages);
   const store = createArtifactStore({ dir: config.MODEL_STORE_DIR, redis, prefix: config.QUEUE_PREFIX, quotaBytes: config.STORE_QUOTA_BYTES });
@@ -119,9 +134,14 @@ export async function startWorkerApp(config: WorkerConfig, log: Logger, options:
     },
   };
 
+  const live = createLiveLoopContext(config, redis);
   const processors: Record<QueueName, { processor: Processor; concurrency: number; prepare?: () => Promise<void> }> = {
     train: {
-      processor: routeByName({ train: createTrainProcessor(context), forecast: createForecastProcessor(context) }),
+      processor: routeByName({
+        train: createTrainProcessor(context),
+        forecast: createForecastProcessor(context),
+        'backtest-fold': createBacktestFoldProcessor(context, live),
+      }),
       concurrency: config.TRAIN_CONCURRENCY,
     },
     predict: {
@@ -130,7 +150,10 @@ export async function startWorkerApp(config: WorkerConfig, log: Logger, options:
       // Model references resolved earlier hold while the registry has not changed: read its generation as each prediction starts.
       prepare: () => context.references.sync(),
     },
-    batch: { processor: routeByName({ batch: createBatchProcessor(context) }), concurrency: config.BATCH_CONCURRENCY },
+    batch: {
+      processor: routeByName({ batch: createBatchProcessor(context), backtest: createBacktestProcessor(context), retrain: createRetrainProcessor(context, live) }),
+      concurrency: config.BATCH_CONCURRENCY,
+    },
   };
   const queues = config.WORKER_QUEUES.split(',') as QueueName[];
   const workers = queues.map((queue) => {
@@ -144,7 +167,13 @@ export async function startWorkerApp(config: WorkerConfig, log: Logger, options:
       maxStalledCount: MAX_STALLED_COUNT,
     });
     worker.on('active', (job) => log.info({ jobId: job.id, queue, name: job.name, attempt: job.attemptsMade + 1 }, 'job started'));
-    worker.on('completed', (job) => log.info({ jobId: job.id, queue, name: job.name, ms: Date.now() - (job.processedOn ?? Date.now()) }, 'job completed'));
+    worker.on('completed', (job, result: unknown) => {
+      log.info({ jobId: job.id, queue, name: job.name, ms: Date.now() - (job.processedOn ?? Date.now()) }, 'job completed');
+      // A price forecast from the end of a model's series is kept for drift tracking, after the job.
+      if (queue === QueueName.predict) {
+        recordPredictionForecast(context, live, job.data, result).catch((error: unknown) => log.warn({ jobId: job.id, err: error }, 'forecast not recorded for drift tracking'));
+      }
+    });
     worker.on('failed', (job, error) => log.warn({ jobId: job?.id, queue, name: job?.name, reason: error.message }, 'job failed'));
     worker.on('stalled', (jobId) => log.warn({ jobId, queue }, 'job stalled; put back in the queue'));
     worker.on('error', (error) => {
@@ -202,6 +231,7 @@ export async function startWorkerApp(config: WorkerConfig, log: Logger, options:
       await closing;
       clearTimeout(release);
       await metrics?.close();
+      await live.close();
       await subscriber.quit().catch(() => undefined);
       await redis.quit().catch(() => undefined);
       context.cache.clear();

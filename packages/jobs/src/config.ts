@@ -37,6 +37,18 @@ export const SharedConfigSchema = Type.Object({
     ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
     { default: 'info', description: 'pino log level' },
   ),
+  DRIFT_WINDOW: Integer({
+    default: 30,
+    minimum: 1,
+    maximum: 10_000,
+    description: "Forecast points (the newest with known actuals) a model name's realised error is measured over; a name is flagged for drift only once it has this many",
+  }),
+  DRIFT_MARGIN: Type.Number({
+    default: 0.1,
+    minimum: 0,
+    maximum: 100,
+    description: "A model name is flagged for drift when its realised MAE over DRIFT_WINDOW exceeds the naive forecast's on the same points by more than this fraction (0.1: 10%)",
+  }),
 });
 
 export const ApiConfigSchema = Type.Composite([
@@ -123,6 +135,17 @@ export const ApiConfigSchema = Type.Composite([
       default: false,
       description: 'Serve the dashboard read-only for every key, admin included: no retry, remove, pause or clean (without it, only admin keys may act)',
     }),
+    MAX_SCHEDULES: Integer({
+      default: 100,
+      minimum: 1,
+      maximum: 10_000,
+      description: 'Retraining schedules that may exist at once (POST /v1/schedules answers 409 past it)',
+    }),
+    SCHEDULE_MIN_INTERVAL_MS: Integer({
+      default: 60_000,
+      minimum: 1_000,
+      description: 'Shortest `every` of a retraining schedule, in milliseconds (cron patterns have 5 fields, so at most one run a minute)',
+    }),
     RATE_LIMIT_PER_MINUTE: Integer({
       default: 600,
       minimum: 0,
@@ -153,6 +176,14 @@ export const WorkerConfigSchema = Type.Composite([
         default: 'auto',
         description:
           "LSTM/GRU layers the models use: fast (one input matmul, fused steps, hand-written backward pass), stock (tfjs-layers' own), or auto: fast on the wasm and cpu backends, stock on tensorflow",
+      },
+    ),
+    PRICE_INFERENCE: Type.Union(
+      ['auto', 'kernel', 'tfjs'].map((v) => Type.Literal(v)),
+      {
+        default: 'auto',
+        description:
+          'How price LSTMs forecast: kernel (a WebAssembly SIMD LSTM step, one call per layer and step for the whole batch), tfjs (the tfjs network), or auto: kernel on the wasm and cpu backends, tfjs on tensorflow',
       },
     ),
     TRAINING_THREADS: Type.String({

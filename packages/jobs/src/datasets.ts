@@ -20,6 +20,7 @@ import {
 import type { DatasetKind, DatasetRecord, DatasetRegistry, PairsDatasetRecord, PriceDatasetRecord, TextDatasetRecord, WordVectorsDatasetRecord } from './registry.ts';
 import { ArtifactNotFoundError, type ArtifactStore } from './store.ts';
 import { withRedisTimeout } from './redis.ts';
+import { decodeAppendedRows, withAppendedRows, type AppendedRow } from './appended-rows.ts';
 
 /** Raised for a dataset id that is neither built in nor uploaded. */
 export class DatasetNotFoundError extends MlqError {
@@ -141,11 +142,14 @@ export async function openPriceDataset(record: PriceDatasetRecord, store: Artifa
     return builtin.load();
   }
   const text = decodeUtf8Strict(await storedBytes(record, store), record.name);
-  return parsePriceCsv(text, {
+  const uploaded = parsePriceCsv(text, {
     file: record.name,
     format: record.format,
     ...(record.seriesName ? { seriesName: record.seriesName } : {}),
   });
+  const appended: AppendedRow[] = [];
+  for (const key of record.appended ?? []) appended.push(...decodeAppendedRows(await storedBytes({ ...record, artifactKey: key }, store)));
+  return withAppendedRows(uploaded, appended);
 }
 
 /** The text of a text dataset: UTF-8, LF line breaks. */
@@ -174,7 +178,8 @@ export async function openWordVectors(record: WordVectorsDatasetRecord, store: A
 
 /**
  * Datasets as producer and consumer see them: built-in and uploaded records, and their parsed
- * contents. Datasets never change after upload, so parsed contents are cached (a few, by recency).
+ * contents. A dataset's contents never change once stored (appended rows make a new version of
+ * a price dataset's record), so parsed contents are cached per version (a few, by recency).
  * `redisTimeoutMs` bounds registry reads for callers that must fail fast (the API).
  */
 export class DatasetCatalog {
@@ -220,14 +225,14 @@ export class DatasetCatalog {
     return contents;
   }
 
-  /** Drops a deleted dataset's parsed contents. */
+  /** Drops a deleted (or appended to) dataset's parsed contents, every version. */
   forget(id: string): void {
-    this.parsed.delete(id);
+    for (const key of [...this.parsed.keys()]) if (key === id || key.startsWith(`${id}@`)) this.parsed.delete(key);
   }
 
   async series(id: string): Promise<{ record: PriceDatasetRecord; collection: PriceCollection }> {
     const record = await this.recordOf(id, 'prices');
-    return { record, collection: await this.open(id, () => openPriceDataset(record, this.store)) };
+    return { record, collection: await this.open(`${id}@${record.version ?? 1}`, () => openPriceDataset(record, this.store)) };
   }
 
   async text(id: string): Promise<{ record: TextDatasetRecord; text: string }> {

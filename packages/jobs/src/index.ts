@@ -13,3 +13,8 @@ export * from './usage.ts';
 export * from './deletion.ts';
 export * from './redact.ts';
 export * from './worker-budgets.ts';
+export * from './backtests.ts';
+export * from './schedules.ts';
+export * from './drift.ts';
+export * from './appended-rows.ts';
+export * from './dataset-rows.ts';

@@ -10,6 +10,12 @@ describe('job ids', () => {
     expect(createJobId('train')).not.toBe(createJobId('train'));
   });
 
+  it("name a schedule's ticks (BullMQ's job scheduler ids) as retrain jobs of the batch queue", () => {
+    expect(parseJobId('repeat:sc_0123456789abcdef0123:1767225600000')).toEqual({ name: 'retrain', queue: 'batch' });
+    expect(parseJobId('repeat:sc_0123456789abcdef0123:')).toBeUndefined();
+    expect(parseJobId('repeat:other:1767225600000')).toBeUndefined();
+  });
+
   it('reject ids this system did not make', () => {
     expect(parseJobId('1')).toBeUndefined();
     expect(parseJobId('zz_00000000000000000000')).toBeUndefined();

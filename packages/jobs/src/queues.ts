@@ -3,8 +3,14 @@ import type { DefaultJobOptions } from 'bullmq';
 import type { TSchema } from '@sinclair/typebox';
 import { PredictPayloadSchema, PredictResultSchema, TrainPayloadSchema, TrainResultSchema } from '@mlq/specs';
 import { BatchParentDataSchema, BatchResultSchema, ForecastPayloadSchema, ForecastResultSchema } from './schemas.ts';
+import { BacktestFoldPayloadSchema, BacktestFoldResultSchema, BacktestParentDataSchema, BacktestResultSchema } from './backtests.ts';
+import { RETRAIN_JOB_NAME, RetrainDataSchema, RetrainResultSchema } from './schedules.ts';
 
-/** The queues: workers are scaled per queue (GPU nodes on `train`, CPU pods on `predict`). */
+/**
+ * The queues: workers are scaled per queue (GPU nodes on `train`, CPU pods on `predict`). `batch`
+ * holds the cheap coordinating jobs: batch and backtest parents, which gather their children, and
+ * the scheduled `retrain` jobs, which enqueue a training and wait for it.
+ */
 export const QueueName = {
   train: 'train',
   predict: 'predict',
@@ -70,6 +76,44 @@ export const jobCatalog = {
       removeOnFail: { age: 30 * day, count: 1_000 },
     },
   },
+  backtest: {
+    queue: QueueName.batch,
+    idPrefix: 'bk',
+    payload: BacktestParentDataSchema,
+    result: BacktestResultSchema,
+    options: {
+      attempts: 3,
+      backoff: { type: 'exponential', delay: 1_000 },
+      removeOnComplete: { age: 7 * day, count: 1_000 },
+      removeOnFail: { age: 30 * day, count: 1_000 },
+    },
+  },
+  /** A backtest child: one origin, trained on the points before it. */
+  'backtest-fold': {
+    queue: QueueName.train,
+    idPrefix: 'bf',
+    payload: BacktestFoldPayloadSchema,
+    result: BacktestFoldResultSchema,
+    options: {
+      attempts: 2,
+      backoff: { type: 'exponential', delay: 2_000 },
+      removeOnComplete: { age: 7 * day, count: 20_000 },
+      removeOnFail: { age: 30 * day, count: 20_000 },
+    },
+  },
+  /** What a schedule produces at each tick (ids `repeat:<schedule id>:<due ms>`, see `parseJobId`). */
+  [RETRAIN_JOB_NAME]: {
+    queue: QueueName.batch,
+    idPrefix: 'rt',
+    payload: RetrainDataSchema,
+    result: RetrainResultSchema,
+    options: {
+      attempts: 3,
+      backoff: { type: 'exponential', delay: 5_000 },
+      removeOnComplete: { age: 30 * day, count: 1_000 },
+      removeOnFail: { age: 30 * day, count: 1_000 },
+    },
+  },
 } as const satisfies Record<string, { queue: QueueName; idPrefix: string; payload: TSchema; result: TSchema; options: DefaultJobOptions }>;
 
 export type JobName = keyof typeof jobCatalog;
@@ -85,6 +129,8 @@ export function createJobId(name: JobName): string {
 
 /** The job name and queue a job id belongs to, or undefined for ids this system did not make. */
 export function parseJobId(id: string): { name: JobName; queue: QueueName } | undefined {
+  // A schedule's tick: BullMQ names the jobs of a job scheduler `repeat:<scheduler id>:<due time ms>`.
+  if (/^repeat:sc_[0-9a-f]{20}:[0-9]{1,16}$/.test(id)) return { name: RETRAIN_JOB_NAME, queue: jobCatalog[RETRAIN_JOB_NAME].queue };
   const match = /^([a-z]{2})_[0-9a-f]{20}$/.exec(id);
   if (!match) return undefined;
   const name = jobNames.find((n) => jobCatalog[n].idPrefix === match[1]);

@@ -52,6 +52,12 @@ export interface PriceDatasetRecord extends DatasetRecordBase {
   format: DatasetSummary['format'];
   summary: DatasetSummary;
   seriesName?: string;
+  /** 1 for an upload; each `POST /v1/datasets/:id/rows` adds one. Absent on records from before appends existed. */
+  version?: number;
+  /** Store keys of the appended rows files, oldest first (JSON arrays of `{ series, date, close }`), under the dataset's folder. */
+  appended?: string[];
+  /** When rows were last appended. */
+  updatedAt?: string;
 }
 export interface TextDatasetRecord extends DatasetRecordBase {
   kind: 'text';

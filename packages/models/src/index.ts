@@ -25,6 +25,8 @@ export {
 } from './recurrent/fast-layers.ts';
 export { gruSequence, type GruSequenceOptions, type GruSequenceResult, type GruWeights } from './recurrent/gru-sequence.ts';
 export { lstmSequence, type LstmSequenceOptions, type LstmSequenceResult, type LstmWeights } from './recurrent/lstm-sequence.ts';
+export { LstmStackKernel, type DenseWeights, type LstmLayerWeights } from './recurrent/lstm-stack-kernel.ts';
+export { readLstmStack, type LstmStackReading } from './recurrent/read-lstm-stack.ts';
 export type { RecurrentActivation } from './recurrent/activations.ts';
 export * from './seq2seq/index.ts';
 export * from './textgen/index.ts';

@@ -123,7 +123,7 @@ async function batchChild365(context: ChaosContext): Promise<ChaosRow> {
       horizon: 365,
     });
     if (answer.status !== 202) return { outcome: safeStatusOutcome(answer.status, answer.ms, answer.text), missed: answer.status === 400 ? [] : [`answered ${answer.status}`] };
-    const account = await settleJobs(context.system, client, [{ id: answer.json.batchId, type: 'batch' }], context.scale.scale === 'ci' ? 60_000 : context.scale.settleMs);
+    const account = await settleJobs(context.system, client, [{ id: answer.json.batchId, type: 'batch' }], context.scale.scale === 'ci' ? 150_000 : context.scale.settleMs);
     const child = account.views.get(answer.json.batchId)?.series?.[0];
     if (child && !['completed', 'failed', 'cancelled'].includes(child.state)) {
       // Still running: free the worker it holds so the run can end (it is the last case).

@@ -41,3 +41,27 @@ export function kindDiscriminatedValidator(union: TUnion<TObject[]>): Validator 
 export function compileKindDiscriminatedRequest(union: TUnion<TObject[]>): (route: { schema: object; httpPart?: string }) => Validator {
   return (route) => (route.httpPart === 'body' ? kindDiscriminatedValidator(union) : compileRequestValidator(route));
 }
+
+/**
+ * A route's `validatorCompiler` for a body one of whose properties is such a union (a schedule's
+ * `train`): the rest of the body as the app checks it, that property as `kindDiscriminatedValidator`
+ * does, its errors named under the property (`body/train/params/epochs must be <= 1000`).
+ */
+export function compileKindDiscriminatedProperty(property: string, union: TUnion<TObject[]>): (route: { schema: object; httpPart?: string }) => Validator {
+  const member = kindDiscriminatedValidator(union);
+  return (route) => {
+    if (route.httpPart !== 'body') return compileRequestValidator(route);
+    const schema = route.schema as TObject;
+    const outer = compileBodyValidator({ ...schema, properties: { ...schema.properties, [property]: { type: 'object' } } });
+    const validate: Validator = (data: unknown) => {
+      if (!outer(data)) {
+        validate.errors = outer.errors ?? null;
+        return false;
+      }
+      const valid = member((data as Record<string, unknown>)[property]);
+      validate.errors = valid ? null : (member.errors ?? []).map((error) => ({ ...error, instancePath: `/${property}${error.instancePath}` }));
+      return valid;
+    };
+    return validate;
+  };
+}

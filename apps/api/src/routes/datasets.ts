@@ -31,6 +31,8 @@ export const DatasetSchema = Type.Object(
     createdAt: Type.String(),
     bytes: Type.Optional(Type.Integer()),
     license: Type.Optional(Type.String()),
+    version: Type.Optional(Type.Integer({ description: 'prices uploads: 1, plus one per `POST /v1/datasets/:id/rows`' })),
+    updatedAt: Type.Optional(Type.String({ description: 'When rows were last appended' })),
     summary: Type.Unknown({
       description:
         'prices: { format, seriesCount, rowCount, series[] }; text: { bytes, characters, distinctCharacters, lines, unigramBitsPerChar }; ' +
@@ -241,8 +243,8 @@ export const datasetRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tags: ['datasets'],
         summary: 'Delete an uploaded dataset: its record and stored file',
         description:
-          'Built-in datasets cannot be deleted (400). Refused with 409, naming the job, while a waiting or running training, batch or chatbot ' +
-          'training (as its word vectors) uses it. Models trained on it stay.',
+          'Built-in datasets cannot be deleted (400). Refused with 409, naming the job, while a waiting or running training, batch, backtest or chatbot ' +
+          'training (as its word vectors) uses it. Models trained on it stay; appended rows go with it.',
         params: Type.Object({ id: Type.String({ minLength: 1, maxLength: 200 }) }),
         response: {
           200: Type.Object({ id: Type.String(), deleted: Type.Literal(true), store: StoreUsageSchema }),

@@ -1,15 +1,34 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
+import type { Job } from 'bullmq';
 import { cancelChannel, cancelKey, CANCEL_KEY_TTL_SECONDS, queueNames, withRedisTimeout } from '@mlq/jobs';
 import { HttpError } from '../plugins/errors.ts';
 import { findJob, toJobView, withCurrentState } from '../job-view.ts';
 import { listJobs, MAX_LIST_LIMIT, MAX_LIST_OFFSET } from '../job-listing.ts';
 import { listingFilterStates } from '../job-states.ts';
 
+/** Children a flow parent still waits for: at most this many are cancelled one by one (a batch has at most 1,000). */
+const MAX_CANCELLED_CHILDREN = 1_000;
+
 /** Jobs of every queue: `GET /v1/jobs/:id`, the listing `GET /v1/jobs`, and cancellation `DELETE /v1/jobs/:id`. */
 export const jobRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const { queues, redis, config } = app.services;
   const timeout = config.REDIS_TIMEOUT_MS;
+
+  /**
+   * Cancels the children a parent waits for: marks each (a worker that takes one meanwhile stops
+   * it), removes those not started; returns their ids, for the running ones to be told to stop.
+   */
+  const cancelChildren = async (parent: Job): Promise<string[]> => {
+    const { unprocessed = [] } = await parent.getDependencies({ unprocessed: { count: MAX_CANCELLED_CHILDREN } });
+    const ids = unprocessed.map((key) => key.slice(key.lastIndexOf(':') + 1));
+    if (ids.length === 0) return [];
+    const marks = redis.pipeline();
+    for (const child of ids) marks.set(cancelKey(config.QUEUE_PREFIX, child), '1', 'EX', CANCEL_KEY_TTL_SECONDS);
+    await marks.exec();
+    await parent.removeUnprocessedChildren();
+    return ids;
+  };
 
   app.get(
     '/v1/jobs/:id',
@@ -72,7 +91,8 @@ export const jobRoutes: FastifyPluginAsyncTypebox = async (app) => {
         summary: 'Cancel a job',
         description:
           'A job not yet started is removed (200, state `removed`). An active one is asked to stop: training stops at the next batch ' +
-          'and the job ends as `cancelled` (202, state `cancelling`). A finished job cannot be cancelled (409).',
+          'and the job ends as `cancelled` (202, state `cancelling`). A batch or backtest whose children run: the children not started are removed, ' +
+          'the running ones stopped, and the parent ends as `cancelled` (202). A finished job cannot be cancelled (409).',
         params: Type.Object({ id: Type.String({ minLength: 1 }) }),
         response: {
           200: Type.Object({ id: Type.String(), state: Type.Literal('removed') }),
@@ -102,7 +122,10 @@ export const jobRoutes: FastifyPluginAsyncTypebox = async (app) => {
         );
         if (removed) return reply.status(200).send({ id, state: 'removed' as const });
       }
-      await withRedisTimeout(redis.publish(cancelChannel(config.QUEUE_PREFIX), id), timeout);
+      // A flow parent (batch, backtest) some of whose children run: those not started go, the
+      // running ones are asked to stop; the parent then runs, sees its mark and ends as cancelled.
+      const children = state === 'waiting-children' ? await withRedisTimeout(cancelChildren(job), timeout * 2) : [];
+      await withRedisTimeout(Promise.all([id, ...children].map((jobId) => redis.publish(cancelChannel(config.QUEUE_PREFIX), jobId))), timeout);
       return reply.status(202).send({ id, state: 'cancelling' as const });
     },
   );

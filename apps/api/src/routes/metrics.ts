@@ -3,6 +3,7 @@ import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import { queueNames, withRedisTimeout, type QueueName } from '@mlq/jobs';
 import { readQueueLoad, type QueueLoad } from '../queue-load.ts';
 import { countedStates } from '../job-states.ts';
+import { driftTrackerOf } from '../drift-tracker.ts';
 
 /**
  * `GET /metrics`: Prometheus text format; `GET /metrics/queues`: each queue's load as JSON. Queue
@@ -33,6 +34,29 @@ export const metricRoutes: FastifyPluginAsyncTypebox = async (app) => {
     registers: [registry],
     async collect() {
       for (const name of queueNames) this.set({ queue: name }, (await withRedisTimeout(readQueueLoad(redis, queues[name]), timeout)).runnable);
+    },
+  });
+
+  const drift = driftTrackerOf(app.services);
+  // One series per model name with recorded forecasts: bounded by the names in the registry.
+  new Gauge({
+    name: 'mlq_model_drift',
+    help: "1 when a model name's realised forecast error over DRIFT_WINDOW exceeds naive's by more than DRIFT_MARGIN, else 0",
+    labelNames: ['model'],
+    registers: [registry],
+    async collect() {
+      this.reset();
+      for (const state of await withRedisTimeout(drift.states(), timeout)) this.set({ model: state.name }, state.flagged ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: 'mlq_model_realised_error_ratio',
+    help: "A model name's realised MAE over naive's on the same points (the last DRIFT_WINDOW with actuals)",
+    labelNames: ['model'],
+    registers: [registry],
+    async collect() {
+      this.reset();
+      for (const state of await withRedisTimeout(drift.states(), timeout)) if (state.ratio !== null) this.set({ model: state.name }, state.ratio);
     },
   });
 

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import { deleteModels, ModelRecordSchema, UsageIndex, withRedisTimeout } from '@mlq/jobs';
+import { deleteModels, DriftStateSchema, ModelRecordSchema, UsageIndex, withRedisTimeout } from '@mlq/jobs';
+import { driftTrackerOf } from '../drift-tracker.ts';
 
 /** A model record as clients see it, built from the family specs (`ModelRecordSchema` in `@mlq/specs`). */
 export const ModelSchema = Type.Object(ModelRecordSchema.properties, { $id: 'Model' });
@@ -11,10 +12,20 @@ const publicModel = <R extends { artifactStore: string }>(record: R): R => ({ ..
 /** The store's bytes after a deletion, when it counts them. */
 export const StoreUsageSchema = Type.Union([Type.Object({ usedBytes: Type.Integer(), quotaBytes: Type.Integer({ description: '0: no limit' }) }), Type.Null()]);
 
+/** One model with its name's drift state. */
+const ModelWithDriftSchema = Type.Object({
+  ...ModelRecordSchema.properties,
+  drift: Type.Union([DriftStateSchema, Type.Null()], {
+    description:
+      "Realised error of the name's recorded forecasts (scheduled runs, predictions without history) against naive's over the last DRIFT_WINDOW points with actuals, and whether it is flagged; null before any forecast was recorded",
+  }),
+});
+
 export const modelRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const { config, models, store, redis } = app.services;
   const timeout = config.REDIS_TIMEOUT_MS;
   const usage = new UsageIndex(redis, config.QUEUE_PREFIX);
+  const drift = driftTrackerOf(app.services);
 
   app.get(
     '/v1/models',
@@ -47,10 +58,13 @@ export const modelRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tags: ['models'],
         summary: 'One model: by id, by name (latest version), `name@latest` or `name@<version>`',
         params: Type.Object({ id: Type.String({ minLength: 1 }) }),
-        response: { 200: Type.Ref('Model'), 404: Type.Ref('Error'), 503: Type.Ref('Error') },
+        response: { 200: ModelWithDriftSchema, 404: Type.Ref('Error'), 503: Type.Ref('Error') },
       },
     },
-    async (request) => publicModel(await withRedisTimeout(app.services.models.resolve(request.params.id), timeout)),
+    async (request) => {
+      const record = publicModel(await withRedisTimeout(app.services.models.resolve(request.params.id), timeout));
+      return { ...record, drift: (await withRedisTimeout(drift.state(record.name), timeout)) ?? null };
+    },
   );
 
   app.delete(
@@ -77,6 +91,10 @@ export const modelRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request) => {
       const result = await withRedisTimeout(deleteModels({ usage, store, models }, request.params.id), timeout * 2);
+      // A name left without versions takes its recorded forecasts and drift state with it.
+      for (const name of new Set(result.models.map((model) => model.name))) {
+        if ((await withRedisTimeout(models.list({ name, offset: 0, limit: 1 }), timeout)).total === 0) await withRedisTimeout(drift.forget(name), timeout);
+      }
       request.log.info({ models: result.models.map((m) => m.id) }, 'models deleted');
       return { deleted: result.models.map(({ id, name, version }) => ({ id, name, version })), store: result.store };
     },

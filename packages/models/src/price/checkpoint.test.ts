@@ -1,4 +1,4 @@
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../backend.ts';
 import { memoryArtifacts } from '../io.ts';
@@ -6,6 +6,7 @@ import { ModelConfigError, ModelError, TrainingCancelledError } from '../errors.
 import { generateSeasonalSeries } from '../samples/synthetic.ts';
 import { interruptedRun } from '../checkpoint/testing.ts';
 import { readPriceCheckpoint } from './checkpoint.ts';
+import { setPriceInference } from './inference.ts';
 import { trainPriceModel, type TrainPriceModelOptions, type TrainProgress } from './train.ts';
 
 beforeAll(() => initBackend('auto'));
@@ -85,32 +86,39 @@ describe('price LSTM checkpoints', () => {
   });
 });
 
+/** Runs `body` with a `setInterval` of 5 ms going: how many ticks it saw and the longest gap between two. */
+async function watchTimers<T>(body: () => Promise<T>) {
+  let longestGap = 0;
+  let last = performance.now();
+  let ticks = 0;
+  const timer = setInterval(() => {
+    const now = performance.now();
+    longestGap = Math.max(longestGap, now - last);
+    last = now;
+    ticks++;
+  }, 5);
+  const started = performance.now();
+  try {
+    const result = await body();
+    return { result, ticks, longestGap, elapsed: performance.now() - started };
+  } finally {
+    clearInterval(timer);
+  }
+}
+
 describe('price forecasts yield to the event loop', () => {
-  it('a forecast with a 365-point window lets timers run throughout, and stops when aborted', async () => {
-    const long = generateSeasonalSeries({ length: 365 + 1 + 10 + 1, period: 30, seed: 2 });
-    const model = await trainPriceModel(long, {
-      kind: 'lstm',
-      params: { window: 365, units1: 4, units2: 4, epochs: 1, batchSize: 16, dropout: 0, validationSplit: 0 },
-      horizon: 1,
-      holdout: 1,
-      seed: 1,
-    });
+  const long = generateSeasonalSeries({ length: 365 + 1 + 10 + 1, period: 30, seed: 2 });
+  const trainLong = () =>
+    trainPriceModel(long, { kind: 'lstm', params: { window: 365, units1: 4, units2: 4, epochs: 1, batchSize: 16, dropout: 0, validationSplit: 0 }, horizon: 1, holdout: 1, seed: 1 });
+  afterEach(() => setPriceInference('auto'));
+
+  it('a forecast with a 365-point window lets timers run throughout, and stops when aborted (tfjs network)', async () => {
+    setPriceInference('tfjs');
+    const model = await trainLong();
     const baseline = tf.memory().numTensors;
-    let longestGap = 0;
-    let last = performance.now();
-    let ticks = 0;
-    const timer = setInterval(() => {
-      const now = performance.now();
-      longestGap = Math.max(longestGap, now - last);
-      last = now;
-      ticks++;
-    }, 5);
-    const started = performance.now();
     // Each step is a pass over 365 points (about 140 ms here on wasm with 4 units): 30 steps keep the
     // test CI-sized; a 365-step forecast yields the same way, step after step.
-    const forecast = await model.forecast(30);
-    const elapsed = performance.now() - started;
-    clearInterval(timer);
+    const { result: forecast, ticks, longestGap, elapsed } = await watchTimers(() => model.forecast(30));
     expect(forecast).toHaveLength(30);
     expect(forecast.every(Number.isFinite)).toBe(true);
     // Ticks all along the forecast, not only at its end. The bound is generous (the budget between
@@ -125,6 +133,26 @@ describe('price forecasts yield to the event loop', () => {
     setTimeout(() => controller.abort('shutdown'), 20);
     await expect(model.forecast(365, undefined, { signal: controller.signal })).rejects.toBeInstanceOf(TrainingCancelledError);
     expect(tf.memory().numTensors).toBe(baseline);
+    model.dispose();
+  }, 60_000);
+
+  it('a batch of 365-step forecasts with the kernel lets timers run throughout, and stops when aborted', async () => {
+    setPriceInference('kernel');
+    const model = await trainLong();
+    // The kernel makes a 365-step forecast here in about 20 ms: 16 of them together are a few
+    // hundred milliseconds, more than ten budgets between yields.
+    const requests = Array.from({ length: 16 }, (_, i) => ({ horizon: 365, history: long.slice(i % 12, (i % 12) + 365) }));
+    const { result, ticks, longestGap, elapsed } = await watchTimers(() => model.forecastBatch(requests));
+    expect(model.inference.path).toBe('kernel');
+    expect(result.every((outcome) => outcome.status === 'fulfilled' && outcome.value.length === 365)).toBe(true);
+    expect(ticks).toBeGreaterThan(elapsed / 250);
+    expect(longestGap).toBeLessThan(Math.max(500, elapsed / 4));
+
+    // Aborted at the first return to the event loop: every request shares the signal.
+    const controller = new AbortController();
+    setTimeout(() => controller.abort('shutdown'), 0);
+    const aborted = await model.forecastBatch(requests.map((r) => ({ ...r, signal: controller.signal })));
+    expect(aborted.every((outcome) => outcome.status === 'rejected' && outcome.reason instanceof TrainingCancelledError)).toBe(true);
     model.dispose();
   }, 60_000);
 });

@@ -48,8 +48,26 @@ const span = (s: { min: number; max: number }) => (s.max - s.min === 0 ? 1 : s.m
 
 /** Network input for one window of closes (oldest first): `[window]` values. */
 export function encodeWindow(scaler: PriceScaler, window: readonly number[]): Float32Array {
-  const last = window[window.length - 1]!;
-  return Float32Array.from(window, (v) => (scaler.kind === 'relative' ? (v / last - 1) / scaler.scale : (v - scaler.min) / span(scaler)));
+  const encoded = new Float32Array(window.length);
+  encodeWindowInto(scaler, window, 0, window.length, encoded, 0);
+  return encoded;
+}
+
+/**
+ * `encodeWindow` of `closes[start … start + length − 1]`, written to `target` from `offset`: the
+ * same float32 values, without a slice or a new array per window.
+ */
+export function encodeWindowInto(scaler: PriceScaler, closes: ArrayLike<number>, start: number, length: number, target: Float32Array, offset: number): void {
+  const end = start + length;
+  if (scaler.kind === 'relative') {
+    const { scale } = scaler;
+    const last = closes[end - 1]!;
+    for (let i = start; i < end; i++) target[offset + i - start] = (closes[i]! / last - 1) / scale;
+  } else {
+    const { min } = scaler;
+    const width = span(scaler);
+    for (let i = start; i < end; i++) target[offset + i - start] = (closes[i]! - min) / width;
+  }
 }
 
 /** Training target for the close that follows a window ending at `last`. */

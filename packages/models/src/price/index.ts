@@ -6,6 +6,7 @@ export {
   decodePrediction,
   encodeTarget,
   encodeWindow,
+  encodeWindowInto,
   fitPriceScaler,
   splitHoldout,
   type MinMaxScaler,
@@ -16,7 +17,20 @@ export {
 export { fitLinear, predictLinear, type LinearFit } from './linear.ts';
 export { evaluate, evaluateHoldout, mae, mape, rmse, type BaselineComparison, type ErrorMetrics, type PriceMetrics } from './metrics.ts';
 export { buildPriceLstm } from './model.ts';
-export { forecastRecursive, predictNextCloses, predictNextClosesInChunks, predictNextValues, type ForecastOptions } from './predict.ts';
+export {
+  forecastRecursive,
+  forecastRecursiveBatch,
+  predictNextCloses,
+  predictNextClosesInChunks,
+  predictNextValues,
+  tfjsNextValues,
+  WINDOWS_PER_PASS,
+  type ForecastOptions,
+  type ForecastOutcome,
+  type NextValuesFunction,
+  type RecursiveForecastRequest,
+} from './predict.ts';
+export { setPriceInference, usePriceKernel, type PriceInference } from './inference.ts';
 export {
   PRICE_CHECKPOINT_FORMAT,
   PRICE_CHECKPOINT_FORMAT_VERSION,
@@ -26,5 +40,6 @@ export {
   type PriceTrainingPosition,
 } from './checkpoint.ts';
 export { trainPriceModel, type TrainPriceModelOptions, type TrainProgress } from './train.ts';
-export { PriceModel, loadPriceModel } from './price-model.ts';
+export { PriceModel, loadPriceModel, type PriceForecastRequest, type PriceInferenceInfo } from './price-model.ts';
 export { PRICE_MODEL_FORMAT, PRICE_MODEL_FORMAT_VERSION, type PriceModelMetadata } from './io.ts';
+export * from './forecasting/index.ts';

@@ -25,5 +25,7 @@ export function fitLinear(values: readonly number[]): LinearFit {
 
 /** The fitted line at time indices `from` … `from + count − 1`. */
 export function predictLinear(fit: LinearFit, from: number, count: number): number[] {
-  return Array.from({ length: count }, (_, i) => fit.intercept + fit.slope * (from + i));
+  const line = new Array<number>(count);
+  for (let i = 0; i < count; i++) line[i] = fit.intercept + fit.slope * (from + i);
+  return line;
 }
