@@ -24,10 +24,16 @@
  *     with the LSTM kernel, on wasm and cpu: latency of one forecast, throughput of 32 (one by one
  *     and as one forecastBatch), tfjs' forward pass by op (calls, time in kernels); PyTorch's CPU
  *     LSTM beside them when `import torch` works.
+ * Side by side with the peers of `../shared/peers` (bench/serving.ts):
+ *   - serving: `side_by_side.sh` on this checkout (raw BullMQ, Celery, Celery + PyTorch, then ours
+ *     through `npm start` on Redis port 6390 and API port 3320), a bare Fastify route (the HTTP
+ *     floor), text generation and chatbot replies over HTTP; one table with ours as ratios to the
+ *     peers. Without the Python peers it says how to install them and runs raw BullMQ and ours.
+ *     BENCH_CHECKOUT=<another worktree> measures that checkout instead (before/after a change).
  * BENCH_QUICK=1 shrinks every run (a smoke test of this script). BENCH_ONLY=memory (or enqueue,
- * predict, training, batch, backtest, textgen, seq2seq, textgen-quality, recurrent, price-inference;
- * comma-separated) runs only those sections; Redis, the API and workers start only when one of the
- * first six is among them.
+ * predict, training, batch, backtest, textgen, seq2seq, textgen-quality, recurrent, price-inference,
+ * serving; comma-separated) runs only those sections; Redis, the API and workers start only when
+ * one of the first six is among them.
  */
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -45,6 +51,7 @@ import { benchPriceInference } from './price-inference.ts';
 import { benchRecurrent } from './recurrent.ts';
 import { benchBacktests } from './backtest.ts';
 import { benchSeq2Seq } from './seq2seq.ts';
+import { benchServing } from './serving.ts';
 import { benchTextgen, benchTextgenQuality } from './textgen.ts';
 
 const quick = process.env.BENCH_QUICK === '1';
@@ -89,6 +96,7 @@ async function main(): Promise<void> {
   if (runs('textgen-quality')) await benchTextgenQuality({ quick });
   if (runs('recurrent')) await benchRecurrent({ quick });
   if (runs('price-inference')) await benchPriceInference({ quick });
+  if (runs('serving')) await benchServing({ quick });
 }
 
 async function benchServices(): Promise<void> {

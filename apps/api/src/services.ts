@@ -5,6 +5,7 @@ import {
   createRedisConnection,
   DatasetRegistry,
   createArtifactStore,
+  ModelReferences,
   ModelRegistry,
   QueueName,
   queueNames,
@@ -23,6 +24,8 @@ export interface ApiServices {
   /** A queue's event stream, created on first use (`?wait=`, SSE): each holds a blocking connection. */
   queueEvents(queue: QueueName): QueueEvents;
   models: ModelRegistry;
+  /** Model references resolved by this replica, checked against the registry's generation by each enqueue (POST /v1/predict). */
+  modelReferences: ModelReferences;
   datasets: DatasetRegistry;
   store: ArtifactStore;
   /** Server-sent event streams: their bounds, the open ones per client, and the one reader of streamed text. */
@@ -72,6 +75,7 @@ export async function createApiServices(config: ApiConfig, startupWaitMs = 5_000
   const textReader = createRedisConnection(config.REDIS_URL, 'worker', { connectionName: 'mlq-text-reader', lazyConnect: true });
   textReader.on('error', () => {});
   const textStreams = new SharedTextStreamReader(textReader, redis, prefix);
+  const models = new ModelRegistry(redis, prefix);
   const limits: EventStreamLimits = {
     heartbeatMs: config.SSE_HEARTBEAT_SECONDS * 1000,
     maxMs: config.SSE_MAX_SECONDS * 1000,
@@ -100,7 +104,8 @@ export async function createApiServices(config: ApiConfig, startupWaitMs = 5_000
       }
       return entry.events;
     },
-    models: new ModelRegistry(redis, prefix),
+    models,
+    modelReferences: new ModelReferences(models),
     datasets: new DatasetRegistry(redis, prefix),
     store,
     streams: { limits, slots: new StreamSlots(limits.maxPerClient), text: textStreams },

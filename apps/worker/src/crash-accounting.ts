@@ -1,8 +1,27 @@
 import { UnrecoverableError, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { LuaScript } from '@mlq/jobs';
 
 /** How long a job's run records outlive its last start (a job still waiting after a week is long gone). */
 const RECORD_TTL_SECONDS = 7 * 24 * 3600;
+
+/**
+ * KEYS: the job's runs (worker id → start), its crashed workers. ARGV: this worker's id, now (ISO), TTL (s).
+ * Moves every other worker's unfinished run to the crashed set, records this run, returns the crashed set.
+ */
+const beginScript = new LuaScript(`
+local runs = redis.call('HKEYS', KEYS[1])
+for i = 1, #runs do
+  if runs[i] ~= ARGV[1] then
+    redis.call('SADD', KEYS[2], runs[i])
+    redis.call('HDEL', KEYS[1], runs[i])
+  end
+end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+redis.call('EXPIRE', KEYS[1], ARGV[3])
+redis.call('EXPIRE', KEYS[2], ARGV[3])
+return redis.call('SMEMBERS', KEYS[2])
+`);
 
 /** What `begin` found: the workers that died (or lost the lock) running this job, this run's included or not. */
 export interface RunStart {
@@ -35,14 +54,10 @@ export class CrashAccounting {
     return { runs: base, crashed: `${base}:crashed` };
   }
 
-  /** Records this run; throws an UnrecoverableError (poison job) when too many workers died running it. */
+  /** Records this run (one round trip); throws an UnrecoverableError (poison job) when too many workers died running it. */
   async begin(job: Job): Promise<RunStart> {
     const { runs, crashed } = this.keys(job);
-    const unfinished = Object.keys(await this.redis.hgetall(runs)).filter((worker) => worker !== this.workerId);
-    const multi = this.redis.multi();
-    if (unfinished.length > 0) multi.sadd(crashed, ...unfinished).hdel(runs, ...unfinished);
-    const replies = await multi.hset(runs, this.workerId, new Date().toISOString()).expire(runs, RECORD_TTL_SECONDS).expire(crashed, RECORD_TTL_SECONDS).smembers(crashed).exec();
-    const crashedWorkers = (replies?.at(-1)?.[1] as string[] | undefined) ?? [];
+    const crashedWorkers = (await beginScript.run(this.redis, [runs, crashed], [this.workerId, new Date().toISOString(), RECORD_TTL_SECONDS])) as string[];
     if (crashedWorkers.length >= this.threshold) {
       await this.redis.del(runs, crashed);
       throw new UnrecoverableError(

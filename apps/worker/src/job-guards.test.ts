@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { UnrecoverableError, type Job } from 'bullmq';
-import { DatasetNotFoundError, StoreQuotaExceededError } from '@mlq/jobs';
-import { settleFailure } from './job-guards.ts';
+import { Type } from '@sinclair/typebox';
+import { DatasetNotFoundError, PredictPayloadSchema, StoreQuotaExceededError } from '@mlq/jobs';
+import { parsePayload, settleFailure } from './job-guards.ts';
 
 /** What settleFailure throws for `error`, with no abort signal (the job is not touched then). */
 const settled = (error: unknown) => settleFailure(error, {} as Job, undefined, undefined).catch((thrown: unknown) => thrown as Error);
@@ -24,5 +25,24 @@ describe('settleFailure: the failure reason a client sees', () => {
     const thrown = await settled(new DatasetNotFoundError(`${process.cwd()}/secret.csv`));
     expect(thrown).toBeInstanceOf(UnrecoverableError);
     expect(thrown.message).toBe('dataset not found: <path>');
+  });
+});
+
+describe('parsePayload', () => {
+  const Schema = Type.Object({ model: Type.String({ minLength: 1 }), horizon: Type.Integer({ minimum: 1, default: 3 }) });
+
+  it('returns the payload with its defaults, leaving the job untouched', () => {
+    const job = { data: { model: 'btc' } } as Job;
+    expect(parsePayload(Schema, job)).toEqual({ model: 'btc', horizon: 3 });
+    expect(job.data).toEqual({ model: 'btc' });
+    expect(parsePayload(PredictPayloadSchema, { data: { model: 'btc', horizon: 2 } } as Job)).toMatchObject({ model: 'btc', horizon: 2 });
+  });
+
+  it('fails a payload that does not match at once, naming the field', () => {
+    const parse = (data: unknown) => () => parsePayload(Schema, { data } as Job);
+    expect(parse({ model: 'btc', horizon: 0 })).toThrow(UnrecoverableError);
+    expect(parse({ model: 'btc', horizon: 0 })).toThrow(/^invalid payload: \/horizon Expected integer to be greater or equal to 1$/);
+    expect(parse({ horizon: 2 })).toThrow(/^invalid payload: \/model /);
+    expect(parse(null)).toThrow(/^invalid payload: \/ /);
   });
 });

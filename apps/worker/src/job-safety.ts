@@ -30,30 +30,39 @@ const errorMessage = (error: unknown) => (error instanceof Error ? error.message
  * - a wasm heap failure fails the job that caused it for good, marks the backend unusable and
  *   asks the process to exit; jobs that meet the broken backend afterwards are released to other
  *   workers, not failed.
+ * `prepare` (optional) runs before the processor, its commands sent together with the crash
+ * accounting's, so both take one round trip (the predict queue reads the model registry's
+ * generation there: see `ModelReferences`). The run record is cleared when the job ends without
+ * waiting for Redis' answer: the job's own completion follows it on another connection.
  */
-export function withJobSafety(queue: QueueName, processor: Processor, safety: JobSafety): Processor {
+export function withJobSafety(queue: QueueName, processor: Processor, safety: JobSafety, prepare?: () => Promise<void>): Processor {
   const { ctx } = safety;
   // Declares three parameters: BullMQ passes the AbortSignal only to processors that take one.
   return async (job: Job, token?: string, signal?: AbortSignal) => {
     if (!safety.health.usable) return release(job, token);
+    const preparing = prepare?.();
+    // Awaited in the try below; a failure there must not be reported as unhandled meanwhile.
+    preparing?.catch(() => undefined);
     const run = await safety.crashes.begin(job);
     if (run.crashedWorkers.length > 0) {
       ctx.log.warn({ jobId: job.id, queue, crashedWorkers: run.crashedWorkers }, 'running a job again: worker processes died (or lost its lock) running it before');
     }
     let settled = false;
     let memoryDetail: string | undefined;
-    const memory = new AbortController();
-    const stopWatching =
-      queue === 'train'
-        ? safety.guard.watch(job.id!, (detail) => {
-            memoryDetail = detail;
-            ctx.log.warn({ jobId: job.id, queue, detail }, 'aborting a training: past the memory limit');
-            memory.abort(AbortReason.memory);
-          })
-        : () => undefined;
+    // Only trainings are watched for memory: other jobs get the worker's signal as it is.
+    const memory = queue === 'train' ? new AbortController() : undefined;
+    const stopWatching = memory
+      ? safety.guard.watch(job.id!, (detail) => {
+          memoryDetail = detail;
+          ctx.log.warn({ jobId: job.id, queue, detail }, 'aborting a training: past the memory limit');
+          memory.abort(AbortReason.memory);
+        })
+      : undefined;
     try {
-      if (queue === 'train') await checkJobMemory(ctx, job, safety.limits, safety.memoryCheck);
-      const result: unknown = await processor(job, token, signal ? AbortSignal.any([signal, memory.signal]) : memory.signal);
+      await preparing;
+      if (memory) await checkJobMemory(ctx, job, safety.limits, safety.memoryCheck);
+      const jobSignal = memory ? (signal ? AbortSignal.any([signal, memory.signal]) : memory.signal) : signal;
+      const result: unknown = await processor(job, token, jobSignal);
       settled = true;
       return result;
     } catch (error) {
@@ -75,8 +84,8 @@ export function withJobSafety(queue: QueueName, processor: Processor, safety: Jo
       settled = error instanceof UnrecoverableError;
       throw error;
     } finally {
-      stopWatching();
-      await safety.crashes.end(job, settled).catch((error: unknown) => ctx.log.warn({ jobId: job.id, err: error }, 'run record not cleared'));
+      stopWatching?.();
+      safety.crashes.end(job, settled).catch((error: unknown) => ctx.log.warn({ jobId: job.id, err: error }, 'run record not cleared'));
     }
   };
 }

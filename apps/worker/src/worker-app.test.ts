@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Queue, QueueEvents } from 'bullmq';
 import * as tf from '@tensorflow/tfjs-core';
-import { createJobId, jobCatalog, type PricePredictResult as PredictResult, type TrainResult } from '@mlq/jobs';
+import { createJobId, jobCatalog, ModelRegistry, UsageIndex, type NewModelRecord, type PricePredictResult as PredictResult, type TrainResult } from '@mlq/jobs';
 import { freePort } from '../../../test/harness/redis.ts';
 import { startInProcessWorker, type InProcessWorker } from './testing/in-process-worker.ts';
 import type { WorkerApp } from './worker-app.ts';
@@ -64,5 +64,28 @@ describe('worker in process', () => {
     const result = (await job.waitUntilFinished(events.predict, 30_000)) as PredictResult;
     expect(result.cached).toBe(false);
     expect(result.forecast).toHaveLength(2);
+  });
+
+  it('predicts by name with the version another process registered or deleted just before', async () => {
+    const { models } = await app.context.models.list({ offset: 0, limit: 1 });
+    const { version: _version, createdAt: _createdAt, ...trained } = models[0]!;
+    // Another process: its own connection, registering records that point at the trained weights.
+    const registry = new ModelRegistry(worker.connection, worker.redis.prefix);
+    const usage = new UsageIndex(worker.connection, worker.redis.prefix);
+    const register = (id: string) => registry.register({ ...trained, id, name: 'refs' } as NewModelRecord);
+    const byName = async () => {
+      const job = await queues.predict.add('predict', { model: 'refs', horizon: 2 }, { jobId: createJobId('predict'), attempts: 1 });
+      return ((await job.waitUntilFinished(events.predict, 30_000)) as PredictResult).modelId;
+    };
+    const v1 = await register('m_refs1');
+    expect(await byName()).toBe(v1.id);
+    expect(await byName()).toBe(v1.id);
+    expect((await app.context.references.resolve('refs')).cached).toBe(true);
+    const v2 = await register('m_refs2');
+    expect(await byName()).toBe(v2.id);
+    await usage.deleteModelRecords([v2.id]);
+    expect(await byName()).toBe(v1.id);
+    await usage.deleteModelRecords([v1.id]);
+    await expect(byName()).rejects.toThrow('model not found: refs');
   });
 });

@@ -12,7 +12,18 @@ import {
   type PriceInference,
   type RecurrentImplementation,
 } from '@mlq/models';
-import { cancelChannel, createRedisConnection, DatasetCatalog, DatasetRegistry, createArtifactStore, ModelRegistry, QueueName, RedisOutageReporter, type WorkerConfig } from '@mlq/jobs';
+import {
+  cancelChannel,
+  createRedisConnection,
+  DatasetCatalog,
+  DatasetRegistry,
+  createArtifactStore,
+  ModelReferences,
+  ModelRegistry,
+  QueueName,
+  RedisOutageReporter,
+  type WorkerConfig,
+} from '@mlq/jobs';
 import type { ProcessorContext } from './context.ts';
 import { ModelCache, type TrainedModel } from './model-cache.ts';
 import { AbortReason } from './job-guards.ts';
@@ -92,11 +103,13 @@ export async function startWorkerApp(config: WorkerConfig, log: Logger, options:
   const redis = createRedisConnection(config.REDIS_URL, 'worker', {}, outages);
   const store = createArtifactStore({ dir: config.MODEL_STORE_DIR, redis, prefix: config.QUEUE_PREFIX, quotaBytes: config.STORE_QUOTA_BYTES });
   await store.indexExisting();
+  const models = new ModelRegistry(redis, config.QUEUE_PREFIX);
   const context: ProcessorContext = {
     config,
     redis,
     store,
-    models: new ModelRegistry(redis, config.QUEUE_PREFIX),
+    models,
+    references: new ModelReferences(models),
     datasets: new DatasetCatalog(new DatasetRegistry(redis, config.QUEUE_PREFIX), store),
     cache: new ModelCache<TrainedModel>(config.MODEL_CACHE_BYTES),
     backend,
@@ -122,7 +135,7 @@ export async function startWorkerApp(config: WorkerConfig, log: Logger, options:
   };
 
   const live = createLiveLoopContext(config, redis);
-  const processors: Record<QueueName, { processor: Processor; concurrency: number }> = {
+  const processors: Record<QueueName, { processor: Processor; concurrency: number; prepare?: () => Promise<void> }> = {
     train: {
       processor: routeByName({
         train: createTrainProcessor(context),
@@ -131,7 +144,12 @@ export async function startWorkerApp(config: WorkerConfig, log: Logger, options:
       }),
       concurrency: config.TRAIN_CONCURRENCY,
     },
-    predict: { processor: routeByName({ predict: createPredictProcessor(context) }), concurrency: config.PREDICT_CONCURRENCY },
+    predict: {
+      processor: routeByName({ predict: createPredictProcessor(context) }),
+      concurrency: config.PREDICT_CONCURRENCY,
+      // Model references resolved earlier hold while the registry has not changed: read its generation as each prediction starts.
+      prepare: () => context.references.sync(),
+    },
     batch: {
       processor: routeByName({ batch: createBatchProcessor(context), backtest: createBacktestProcessor(context), retrain: createRetrainProcessor(context, live) }),
       concurrency: config.BATCH_CONCURRENCY,
@@ -139,8 +157,8 @@ export async function startWorkerApp(config: WorkerConfig, log: Logger, options:
   };
   const queues = config.WORKER_QUEUES.split(',') as QueueName[];
   const workers = queues.map((queue) => {
-    const { processor, concurrency } = processors[queue];
-    const worker = new Worker(queue, withJobSafety(queue, processor, safety), {
+    const { processor, concurrency, prepare } = processors[queue];
+    const worker = new Worker(queue, withJobSafety(queue, processor, safety, prepare), {
       connection: createRedisConnection(config.REDIS_URL, 'worker', {}, outages),
       prefix: config.QUEUE_PREFIX,
       concurrency,

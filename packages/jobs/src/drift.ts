@@ -1,5 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { Redis } from 'ioredis';
+import { LuaScript } from './lua-script.ts';
 
 /**
  * Realised forecast error and drift, per model name (across its versions: the forecasts the name
@@ -64,7 +65,7 @@ export interface DriftSettings {
 }
 
 /** KEYS: forecasts hash, origins zset, watch set. ARGV: field, forecast JSON, origin score, points, max kept, ttl, name. */
-const recordScript = `
+const recordScript = new LuaScript(`
 local existing = redis.call('HGET', KEYS[1], ARGV[1])
 if not existing or #cjson.decode(existing).forecast < tonumber(ARGV[4]) then
   redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
@@ -79,7 +80,7 @@ end
 redis.call('SADD', KEYS[3], ARGV[7])
 for i = 1, 3 do redis.call('EXPIRE', KEYS[i], ARGV[6]) end
 return 1
-`;
+`);
 
 /** One scored point: a forecast's step whose actual is known. */
 interface ScoredPoint {
@@ -158,19 +159,11 @@ export class DriftTracker {
   /** Records a forecast of `name`; of two from the same model and origin, the longer is kept. */
   async record(name: string, forecast: RecordedForecast): Promise<void> {
     if (forecast.dates.length === 0 || forecast.dates.length !== forecast.forecast.length) throw new RangeError('a recorded forecast needs one date per point');
-    await this.redis.eval(
-      recordScript,
-      3,
-      this.key('forecasts', name),
-      this.key('origins', name),
-      this.watchKey(forecast.dataset, forecast.series),
-      `${forecast.modelId}|${forecast.origin}`,
-      JSON.stringify(forecast),
-      Date.parse(forecast.origin),
-      forecast.forecast.length,
-      this.kept,
-      DRIFT_TTL_SECONDS,
-      name,
+    // By SHA: every price prediction from the end of a series records its forecast.
+    await recordScript.run(
+      this.redis,
+      [this.key('forecasts', name), this.key('origins', name), this.watchKey(forecast.dataset, forecast.series)],
+      [`${forecast.modelId}|${forecast.origin}`, JSON.stringify(forecast), Date.parse(forecast.origin), forecast.forecast.length, this.kept, DRIFT_TTL_SECONDS, name],
     );
   }
 

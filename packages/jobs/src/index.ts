@@ -5,6 +5,8 @@ export * from './queues.ts';
 export * from './store.ts';
 export * from './redis.ts';
 export * from './registry.ts';
+export * from './model-references.ts';
+export * from './lua-script.ts';
 export * from './datasets.ts';
 export * from './text-stream.ts';
 export * from './usage.ts';

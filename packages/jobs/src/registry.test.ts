@@ -34,6 +34,9 @@ describe('ModelRegistry (real Redis)', () => {
     expect((await registry.resolve('btc@latest')).id).toBe('m_b');
     expect((await registry.resolve('btc@1')).id).toBe('m_a');
     expect((await registry.resolve('m_c')).name).toBe('eth');
+    // Every registration counts as a change, read in the same step as a resolution.
+    expect(await registry.generation()).toBe(3);
+    expect(await registry.resolveWithGeneration('btc@1')).toEqual({ record: v1, generation: 3 });
     await expect(registry.resolve('btc@3')).rejects.toBeInstanceOf(ModelNotFoundError);
     await expect(registry.resolve('doge')).rejects.toThrow('model not found: doge');
     const page = await registry.list({ offset: 0, limit: 2 });
@@ -45,8 +48,10 @@ describe('ModelRegistry (real Redis)', () => {
   it('registering the same id again (a retried job) returns the existing version', async () => {
     const registry = new ModelRegistry(testRedis.client, testRedis.redis.prefix);
     const first = await registry.register(model('m_retry', 'retry'));
+    const generation = await registry.generation();
     const second = await registry.register(model('m_retry', 'retry'));
     expect(second).toEqual(first);
+    expect(await registry.generation()).toBe(generation); // nothing changed
     expect((await registry.list({ offset: 0, limit: 10, name: 'retry' })).total).toBe(1);
   });
 });

@@ -1,6 +1,7 @@
 import { MlqError, type ModelRecord, type ModelRecordOf } from '@mlq/specs';
 import type { Redis } from 'ioredis';
 import type { ConversationPairsSummary, DatasetSummary, TextCorpusSummary } from '@mlq/datasets';
+import { LuaScript } from './lua-script.ts';
 
 /** A trained model's record, by family: built from each family's spec (`record` in `@mlq/specs`). */
 export type PriceModelRecord = ModelRecordOf<'price'>;
@@ -87,13 +88,41 @@ export class ModelNotFoundError extends MlqError {
 /** Key of a registry entry: `<prefix>:registry:<parts>`. */
 export const registryKey = (prefix: string, ...parts: string[]) => [prefix, 'registry', ...parts].join(':');
 
-/** KEYS: record, all models, the name's versions. ARGV: record JSON, created (ms), version, id. 1 when stored, 0 when the id exists. */
-const registerScript = `
+/**
+ * Counts every change of the model registry (a registration, a deletion). A process that caches
+ * resolved references (`ModelReferences`) compares it with the one its entries were read at.
+ */
+export const registryGenerationKey = (prefix: string) => registryKey(prefix, 'generation');
+
+/** KEYS: record, all models, the name's versions, generation. ARGV: record JSON, created (ms), version, id. 1 when stored, 0 when the id exists. */
+const registerScript = new LuaScript(`
 if redis.call('SET', KEYS[1], ARGV[1], 'NX') == false then return 0 end
 redis.call('ZADD', KEYS[2], ARGV[2], ARGV[4])
 redis.call('ZADD', KEYS[3], ARGV[3], ARGV[4])
+redis.call('INCR', KEYS[4])
 return 1
-`;
+`);
+
+/**
+ * KEYS: the reference read as an id's record, the versions of the name it would be, generation.
+ * ARGV: prefix of record keys, version wanted ('latest' or a number).
+ * Returns {generation, record JSON}, or {generation} when the reference resolves to nothing.
+ */
+const resolveScript = new LuaScript(`
+local generation = tonumber(redis.call('GET', KEYS[3]) or '0')
+local record = redis.call('GET', KEYS[1])
+if record then return {generation, record} end
+local ids
+if ARGV[2] == 'latest' then
+  ids = redis.call('ZREVRANGE', KEYS[2], 0, 0)
+else
+  ids = redis.call('ZRANGEBYSCORE', KEYS[2], ARGV[2], ARGV[2])
+end
+if #ids == 0 then return {generation} end
+record = redis.call('GET', ARGV[1] .. ids[1])
+if record then return {generation, record} end
+return {generation}
+`);
 
 const modelReference = /^(?<name>[A-Za-z0-9][A-Za-z0-9._-]*)@(?<version>latest|\d+)$/;
 
@@ -119,16 +148,10 @@ export class ModelRegistry {
     const version = await this.redis.incr(this.key('version', model.name));
     const record: ModelRecord = { ...model, version, createdAt: new Date().toISOString() };
     // The record and both indexes appear together, so a deletion never sees one without the others.
-    const stored = await this.redis.eval(
-      registerScript,
-      3,
-      this.key('model', model.id),
-      this.key('models'),
-      this.key('name', model.name),
-      JSON.stringify(record),
-      Date.parse(record.createdAt),
-      version,
-      model.id,
+    const stored = await registerScript.run(
+      this.redis,
+      [this.key('model', model.id), this.key('models'), this.key('name', model.name), registryGenerationKey(this.prefix)],
+      [JSON.stringify(record), Date.parse(record.createdAt), version, model.id],
     );
     if (stored !== 1) return (await this.get(model.id))!;
     return record;
@@ -153,15 +176,29 @@ export class ModelRegistry {
 
   /** Resolves an id, a name (its latest version), `name@latest` or `name@<version>`. */
   async resolve(reference: string): Promise<ModelRecord> {
-    const byId = await this.get(reference);
-    if (byId) return byId;
+    return (await this.resolveWithGeneration(reference)).record;
+  }
+
+  /**
+   * Resolves a reference, as `resolve`, in one round trip, together with the registry's generation
+   * at that moment (the record is what the reference meant while the generation had that value).
+   */
+  async resolveWithGeneration(reference: string): Promise<{ record: ModelRecord; generation: number }> {
     const match = modelReference.exec(reference);
     const name = match?.groups?.name ?? reference;
     const version = match?.groups?.version ?? 'latest';
-    const ids = version === 'latest' ? await this.redis.zrevrange(this.key('name', name), 0, 0) : await this.redis.zrangebyscore(this.key('name', name), Number(version), Number(version));
-    const record = ids[0] ? await this.get(ids[0]) : undefined;
-    if (!record) throw new ModelNotFoundError(reference);
-    return record;
+    const [generation, json] = (await resolveScript.run(
+      this.redis,
+      [this.key('model', reference), this.key('name', name), registryGenerationKey(this.prefix)],
+      [this.key('model', ''), version],
+    )) as [number, string?];
+    if (json === undefined) throw new ModelNotFoundError(reference);
+    return { record: JSON.parse(json) as ModelRecord, generation };
+  }
+
+  /** The registry's generation now: it changes with every registration and deletion. */
+  async generation(): Promise<number> {
+    return Number((await this.redis.get(registryGenerationKey(this.prefix))) ?? 0);
   }
 
   /** Newest first. */

@@ -3,7 +3,8 @@ import type { Redis } from 'ioredis';
 import { findBuiltinDataset, findBuiltinPairDataset, findBuiltinTextDataset } from '@mlq/datasets';
 import { DatasetNotFoundError } from './datasets.ts';
 import type { ModelRecord } from '@mlq/specs';
-import { ModelNotFoundError, registryKey, type DatasetRecord } from './registry.ts';
+import { ModelNotFoundError, registryGenerationKey, registryKey, type DatasetRecord } from './registry.ts';
+import { LuaScript } from './lua-script.ts';
 
 /** A dataset or model a job reads. */
 export interface ResourceUse {
@@ -31,6 +32,24 @@ export class ResourceInUseError extends MlqError {
     );
     this.name = 'ResourceInUseError';
   }
+}
+
+/**
+ * Raised by a claim that was given the registry generation its model reference was resolved at,
+ * when a model was registered or deleted since: the reference may mean another model now. Nothing
+ * was recorded; the caller resolves the reference again (`generation` is the registry's now).
+ */
+export class RegistryChangedError extends MlqError {
+  constructor(readonly generation: number) {
+    super('unavailable', 'the model registry changed while the request was being enqueued; try again');
+    this.name = 'RegistryChangedError';
+  }
+}
+
+/** What a claim checks besides the resources' records. */
+export interface ClaimOptions {
+  /** The registry generation the request's model reference was resolved at (`ModelRegistry.resolveWithGeneration`). */
+  registryGeneration?: number;
 }
 
 /** Raised for a deletion of a dataset that ships with the project. */
@@ -89,27 +108,34 @@ end
 `;
 
 /**
- * KEYS: n record keys, then n usage keys. ARGV: prefix, grace, member, sample size.
- * Returns 0 after recording the job as a user of every resource, or i when resource i (1-based) is gone.
+ * KEYS: n record keys, then n usage keys, then the registry's generation. ARGV: prefix, grace,
+ * member, sample size, the generation expected ('' for any).
+ * Returns {0} after recording the job as a user of every resource, {i} when resource i (1-based)
+ * is gone, or {-1, generation} when the registry changed since the expected generation (nothing
+ * recorded: the caller resolved its model reference before that change, and resolves it again).
  */
-const claimScript = `${luaHelpers}
-local n = #KEYS / 2
-for i = 1, n do
-  if redis.call('EXISTS', KEYS[i]) == 0 then return i end
+const claimScript = new LuaScript(`${luaHelpers}
+local n = (#KEYS - 1) / 2
+if ARGV[5] ~= '' then
+  local generation = tonumber(redis.call('GET', KEYS[#KEYS]) or '0')
+  if generation ~= tonumber(ARGV[5]) then return {-1, generation} end
 end
-for i = n + 1, #KEYS do
+for i = 1, n do
+  if redis.call('EXISTS', KEYS[i]) == 0 then return {i} end
+end
+for i = n + 1, 2 * n do
   local sample = redis.call('ZRANDMEMBER', KEYS[i], tonumber(ARGV[4]), 'WITHSCORES')
   for j = 1, #sample, 2 do live(KEYS[i], sample[j], sample[j + 1]) end
   redis.call('ZADD', KEYS[i], now, ARGV[3])
 end
-return 0
-`;
+return {0}
+`);
 
 /**
  * KEYS: usage, record, all datasets. ARGV: prefix, grace, id.
  * Returns {'busy', member}, {'missing'} or {'deleted', record JSON}; deletes the record and its usage set.
  */
-const deleteDatasetScript = `${luaHelpers}
+const deleteDatasetScript = new LuaScript(`${luaHelpers}
 local user = busy(KEYS[1])
 if user then return {'busy', user} end
 local record = redis.call('GET', KEYS[2])
@@ -117,14 +143,15 @@ if not record then return {'missing'} end
 redis.call('DEL', KEYS[2], KEYS[1])
 redis.call('ZREM', KEYS[3], ARGV[3])
 return {'deleted', record}
-`;
+`);
 
 /**
- * KEYS: all models. ARGV: prefix, grace, then model ids. Deletes every one of them or none:
- * returns {'busy', id, member} for the first still in use, else {'deleted', record JSON…} (ids
- * already gone are skipped). Each record's name index loses its id; its version counter stays.
+ * KEYS: all models, the registry's generation. ARGV: prefix, grace, then model ids. Deletes every
+ * one of them or none: returns {'busy', id, member} for the first still in use, else {'deleted',
+ * record JSON…} (ids already gone are skipped). Each record's name index loses its id; its version
+ * counter stays; the generation counts the change.
  */
-const deleteModelsScript = `${luaHelpers}
+const deleteModelsScript = new LuaScript(`${luaHelpers}
 for i = 3, #ARGV do
   local user = busy(prefix .. ':usage:model:' .. ARGV[i])
   if user then return {'busy', ARGV[i], user} end
@@ -142,8 +169,9 @@ for i = 3, #ARGV do
     table.insert(deleted, record)
   end
 end
+if #deleted > 1 then redis.call('INCR', KEYS[2]) end
 return deleted
-`;
+`);
 
 const splitMember = (member: string): JobRef => {
   const at = member.indexOf(':');
@@ -173,27 +201,33 @@ export class UsageIndex {
    * `ModelNotFoundError`, a 404, for one deleted since the request looked it up, and adding
    * nothing), adds the job, then confirms the claim. A failed add leaves an unconfirmed claim,
    * dropped after `ENQUEUE_GRACE_MS` (the job may exist even so: the answer may be what was lost).
+   * The confirmation is sent once the add is done but not waited for: only a deletion reads it, and
+   * until it lands the claim protects the job all the same.
    */
-  async enqueue<T>(job: JobRef, uses: readonly ResourceUse[], add: () => Promise<T>): Promise<T> {
-    const recorded = await this.claim(job, uses);
+  async enqueue<T>(job: JobRef, uses: readonly ResourceUse[], add: () => Promise<T>, options: ClaimOptions = {}): Promise<T> {
+    const recorded = await this.claim(job, uses, options);
     const added = await add();
-    if (recorded.length > 0) {
-      const member = `${job.queue}:${job.id}`;
-      const pipeline = this.redis.pipeline();
-      for (const use of recorded) pipeline.zadd(this.usageKey(use), 'XX', 0, member);
-      await pipeline.exec().catch(() => undefined); // unconfirmed, it still protects the job for the grace period
-    }
+    const member = `${job.queue}:${job.id}`;
+    // Plain commands, not a pipeline: a pipeline on a connection shared with BullMQ copies its scripts.
+    for (const use of recorded) this.redis.zadd(this.usageKey(use), 'XX', 0, member).catch(() => undefined);
     return added;
   }
 
-  /** Records that `job` will use `uses` (the first half of `enqueue`); returns the uses recorded (built-in datasets are not). */
-  async claim(job: JobRef, uses: readonly ResourceUse[]): Promise<ResourceUse[]> {
+  /**
+   * Records that `job` will use `uses` (the first half of `enqueue`); returns the uses recorded (built-in datasets are not).
+   * With `registryGeneration`, throws `RegistryChangedError` (recording nothing) when the model registry changed since.
+   */
+  async claim(job: JobRef, uses: readonly ResourceUse[], options: ClaimOptions = {}): Promise<ResourceUse[]> {
     const recorded = uses.filter((use) => !(use.type === 'dataset' && isBuiltinDataset(use.id)));
-    if (recorded.length === 0) return recorded;
-    const keys = [...recorded.map(this.recordKey), ...recorded.map(this.usageKey)];
-    const missing = (await this.redis.eval(claimScript, keys.length, ...keys, this.prefix, ENQUEUE_GRACE_MS, `${job.queue}:${job.id}`, PRUNE_SAMPLE)) as number;
-    if (missing === 0) return recorded;
-    const gone = recorded[missing - 1]!;
+    if (recorded.length === 0 && options.registryGeneration === undefined) return recorded;
+    const keys = [...recorded.map(this.recordKey), ...recorded.map(this.usageKey), registryGenerationKey(this.prefix)];
+    const [outcome, generation] = (await claimScript.run(this.redis, keys, [this.prefix, ENQUEUE_GRACE_MS, `${job.queue}:${job.id}`, PRUNE_SAMPLE, options.registryGeneration ?? ''])) as [
+      number,
+      number?,
+    ];
+    if (outcome === 0) return recorded;
+    if (outcome === -1) throw new RegistryChangedError(generation!);
+    const gone = recorded[outcome - 1]!;
     throw gone.type === 'dataset' ? new DatasetNotFoundError(gone.id) : new ModelNotFoundError(gone.id);
   }
 
@@ -209,15 +243,10 @@ export class UsageIndex {
   async deleteDatasetRecord(id: string): Promise<DatasetRecord> {
     if (isBuiltinDataset(id)) throw new BuiltinDatasetError(id);
     const use: ResourceUse = { type: 'dataset', id };
-    const [outcome, value] = (await this.redis.eval(
-      deleteDatasetScript,
-      3,
-      this.usageKey(use),
-      this.recordKey(use),
-      registryKey(this.prefix, 'datasets'),
-      this.prefix,
-      ENQUEUE_GRACE_MS,
-      id,
+    const [outcome, value] = (await deleteDatasetScript.run(
+      this.redis,
+      [this.usageKey(use), this.recordKey(use), registryKey(this.prefix, 'datasets')],
+      [this.prefix, ENQUEUE_GRACE_MS, id],
     )) as [string, string | undefined];
     if (outcome === 'busy') throw new ResourceInUseError(use, splitMember(value!));
     if (outcome === 'missing') throw new DatasetNotFoundError(id);
@@ -226,7 +255,11 @@ export class UsageIndex {
 
   /** Deletes model records (all of them, or none when one is in use: `ResourceInUseError`); returns those deleted. */
   async deleteModelRecords(ids: readonly string[]): Promise<ModelRecord[]> {
-    const [outcome, ...rest] = (await this.redis.eval(deleteModelsScript, 1, registryKey(this.prefix, 'models'), this.prefix, ENQUEUE_GRACE_MS, ...ids)) as string[];
+    const [outcome, ...rest] = (await deleteModelsScript.run(
+      this.redis,
+      [registryKey(this.prefix, 'models'), registryGenerationKey(this.prefix)],
+      [this.prefix, ENQUEUE_GRACE_MS, ...ids],
+    )) as string[];
     if (outcome === 'busy') throw new ResourceInUseError({ type: 'model', id: rest[0]! }, splitMember(rest[1]!));
     return rest.map((json) => JSON.parse(json) as ModelRecord);
   }

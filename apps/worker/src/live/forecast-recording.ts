@@ -1,4 +1,4 @@
-import { logDriftChange, type ActualsReader, type DatasetCatalog, type DriftEvaluation, type PriceModelRecord } from '@mlq/jobs';
+import { logDriftChange, ModelNotFoundError, type ActualsReader, type DatasetCatalog, type DriftEvaluation, type PriceModelRecord } from '@mlq/jobs';
 import type { ProcessorContext } from '../context.ts';
 import type { LiveLoopContext } from './live-loop-context.ts';
 
@@ -52,7 +52,14 @@ export async function recordPredictionForecast(ctx: ProcessorContext, live: Live
   const prediction = result as { kind?: string; modelId?: string; forecast?: number[]; dates?: string[] | null } | undefined;
   if (prediction?.kind !== 'price' || !prediction.modelId || !prediction.dates || !prediction.forecast) return;
   if ((data as { history?: unknown } | undefined)?.history !== undefined) return;
-  const record = await ctx.models.get(prediction.modelId);
+  // The job just resolved it: from memory (a model deleted since is no longer found).
+  const record = await ctx.references.resolve(prediction.modelId).then(
+    ({ record }) => record,
+    (error: unknown) => {
+      if (error instanceof ModelNotFoundError) return undefined;
+      throw error;
+    },
+  );
   if (record?.kind !== 'price') return;
   await recordModelForecast(ctx, live, record, { forecast: prediction.forecast, dates: prediction.dates });
 }

@@ -9,7 +9,8 @@ export function createPredictProcessor(ctx: ProcessorContext) {
   return async (job: Job, token?: string, signal?: AbortSignal): Promise<PredictResult> => {
     const payload = parsePayload(PredictPayloadSchema, job);
     try {
-      const record = await ctx.models.resolve(payload.model);
+      // From memory when this worker resolved it before (valid: the registry's generation was read as this job started).
+      const { record } = await ctx.references.resolve(payload.model);
       const misfit = checkPredictFields(record.kind, payload);
       if (misfit) throw new UnrecoverableError(`invalid payload: ${misfit.message}`);
       return await workerFamilyOf(record.kind).predict(ctx, job, record, payload, signal);
