@@ -127,7 +127,9 @@ describe('seq2seq checkpoints', () => {
 
 describe('forecasts and the job lock', () => {
   it('a batch child whose forecasts outlast the 2 s lock several times completes, never stalled', async () => {
-    const worker = await harness.system.startWorker();
+    // The tfjs network: the LSTM kernel forecasts 300 steps in well under the lock, and this test is
+    // about a forecast that outlasts it (the kernel path yields between steps the same way).
+    const worker = await harness.system.startWorker({ PRICE_INFERENCE: 'tfjs' });
     // A recursive forecast is one pass over the window per step: the holdout forecast and the final
     // one are 300 steps over 150 points each, several seconds apiece on wasm even on a fast machine
     // (tens of seconds on a loaded one), which held the event loop in one piece before (the issue's

@@ -64,7 +64,7 @@ describe('memory estimates at the API', () => {
     const batch = await system.api.inject({
       method: 'POST',
       url: '/v1/batches',
-      payload: { dataset: 'crypto-top100', params: { window: 365, units1: 512, units2: 512, batchSize: 4096 }, horizon: 10 },
+      payload: { dataset: 'crypto-top100', architecture: 'lstm', params: { window: 365, units1: 512, units2: 512, batchSize: 4096 }, horizon: 10 },
     });
     expect(batch.statusCode, batch.body).toBe(400);
     expect(batch.json().message).toMatch(/units2 512/);
