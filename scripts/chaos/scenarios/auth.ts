@@ -48,7 +48,10 @@ const validBodies: Record<string, { body: string; contentType: string }> = {
     body: JSON.stringify({ kind: 'price', architecture: 'lstm', dataset: 'crypto-top100', series: 'Bitcoin', params: { window: 10, units1: 4, units2: 4, epochs: 1 }, horizon: 3 }),
     contentType: 'application/json',
   },
-  'POST /v1/batches': { body: JSON.stringify({ dataset: 'crypto-top100', series: ['Bitcoin'], architecture: 'lstm', params: { window: 10, units1: 4, units2: 4, epochs: 1 } }), contentType: 'application/json' },
+  'POST /v1/batches': {
+    body: JSON.stringify({ dataset: 'crypto-top100', series: ['Bitcoin'], architecture: 'lstm', params: { window: 10, units1: 4, units2: 4, epochs: 1 } }),
+    contentType: 'application/json',
+  },
   'POST /v1/predict': { body: JSON.stringify({ model: 'none', horizon: 3 }), contentType: 'application/json' },
   'POST /v1/datasets': {
     body: 'Date,Close\n' + Array.from({ length: 60 }, (_, i) => `2017-0${1 + Math.floor(i / 28)}-${String(1 + (i % 28)).padStart(2, '0')},${100 + i}`).join('\n') + '\n',
