@@ -57,10 +57,15 @@ async function portInUse(port: number): Promise<boolean> {
   });
 }
 
-/** Runs a command, echoing its output indented, and resolves with stdout and stderr together. */
-function runEchoed(command: string, args: string[], options: { cwd: string; env?: NodeJS.ProcessEnv }): Promise<string> {
+/**
+ * Runs a command in a process group of its own, echoing its output indented, and resolves with
+ * stdout and stderr together. Past `timeoutMs` the group is stopped (a peer script that hangs,
+ * as `bullmq_bench.mjs` once did waiting for an event, must not hang the bench) and what it printed
+ * so far is returned.
+ */
+function runEchoed(command: string, args: string[], options: { cwd: string; env?: NodeJS.ProcessEnv; timeoutMs: number }): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd: options.cwd, env: options.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command, args, { cwd: options.cwd, env: options.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     let output = '';
     const echo = (chunk: Buffer) => {
       const text = chunk.toString();
@@ -69,8 +74,15 @@ function runEchoed(command: string, args: string[], options: { cwd: string; env?
     };
     child.stdout.on('data', echo);
     child.stderr.on('data', echo);
+    const timer = setTimeout(() => {
+      console.log(`  │ (${path.basename(args[0] ?? command)} still running after ${options.timeoutMs / 1000} s: stopped)`);
+      void stopGroup(child);
+    }, options.timeoutMs);
     child.once('error', reject);
-    child.once('exit', () => resolve(output));
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve(output);
+    });
   });
 }
 
@@ -124,7 +136,7 @@ async function runWithoutPython(checkout: string, quick: boolean): Promise<strin
     const worker = startGroup(process.execPath, ['bullmq_worker.mjs', '50'], dir, process.env);
     groups.push(worker);
     await sleep(1000);
-    output += await runEchoed(process.execPath, ['bullmq_bench.mjs', quick ? '1000' : '5000'], { cwd: dir });
+    output += await runEchoed(process.execPath, ['bullmq_bench.mjs', quick ? '1000' : '5000'], { cwd: dir, timeoutMs: 180_000 });
     await stopGroup(worker);
     console.log('  │ == ours: npm start (API + 1 worker) on the same Redis');
     const env = {
@@ -138,8 +150,8 @@ async function runWithoutPython(checkout: string, quick: boolean): Promise<strin
     groups.push(ours);
     await waitForReady(`http://127.0.0.1:${OURS_PORT}`);
     const n = quick ? '30' : '300';
-    output += await runEchoed(process.execPath, ['http_bench.mjs', `http://127.0.0.1:${OURS_PORT}`, 'linear', '1', n, '32'], { cwd: dir });
-    output += await runEchoed(process.execPath, ['http_bench.mjs', `http://127.0.0.1:${OURS_PORT}`, 'lstm', '10', quick ? '5' : n, '32'], { cwd: dir });
+    output += await runEchoed(process.execPath, ['http_bench.mjs', `http://127.0.0.1:${OURS_PORT}`, 'linear', '1', n, '32'], { cwd: dir, timeoutMs: 600_000 });
+    output += await runEchoed(process.execPath, ['http_bench.mjs', `http://127.0.0.1:${OURS_PORT}`, 'lstm', '10', quick ? '5' : n, '32'], { cwd: dir, timeoutMs: 1_200_000 });
   } finally {
     for (const group of groups) await stopGroup(group);
     await stopGroup(redis);
@@ -318,7 +330,8 @@ export async function benchServing({ quick }: ServingBenchOptions): Promise<void
     console.log('  quick run: raw BullMQ and ours only, shrunk (Celery and PyTorch need the full run)');
     output = await runWithoutPython(checkout, quick);
   } else {
-    output = await runEchoed('bash', [path.join(PEERS, 'side_by_side.sh'), checkout], { cwd: checkout });
+    // Its LSTM part alone took about 3 minutes with tfjs' own layers; 30 minutes means a hang.
+    output = await runEchoed('bash', [path.join(PEERS, 'side_by_side.sh'), checkout], { cwd: checkout, timeoutMs: 30 * 60_000 });
   }
   const figures = parsePeerFigures(output);
   figures.set('http floor', await measureHttpFloor(quick));
